@@ -1,0 +1,3 @@
+"""campaign-microsite: a static-site generator for school-district campaign microsites."""
+
+__version__ = "0.1.0"

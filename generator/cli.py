@@ -1,0 +1,99 @@
+"""The ``microsite`` command (also ``python -m generator``): the only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .build import BuildOptions, build
+from .errors import BuildError, Problem
+from .scaffold import NewPostError, create_post
+
+
+def _show(problems: Sequence[Problem], root: Path) -> None:
+    for problem in problems:
+        print(problem.format(root), file=sys.stderr)
+
+
+def _content_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", type=Path, default=Path("content"),
+                        help="the folder with site.yaml and posts/ (default: content)")
+
+
+def _build_args(parser: argparse.ArgumentParser) -> None:
+    _content_args(parser)
+    parser.add_argument("--output", type=Path, default=Path("output"),
+                        help="where the site is written (default: output)")
+    parser.add_argument("--base-url", help="the address the site is served from, overriding "
+                                           "base_url in site.yaml")
+    parser.add_argument("--drafts", action="store_true", help="include posts marked draft")
+    parser.add_argument("--future", action="store_true",
+                        help="include posts scheduled for a later date")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--offline", action="store_true",
+                        help="use the saved copies of embedded feeds; fetch nothing")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="microsite", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say more")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _build_args(commands.add_parser("build", help="build the site into output/"))
+    new = commands.add_parser("new", help="start a new post in content/posts/")
+    new.add_argument("title", help="the post's title, in quotes")
+    new.add_argument("--campaign", required=True, help="the campaign id from site.yaml")
+    _content_args(new)
+    return parser
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(content_dir=args.content, output_dir=args.output,
+                           base_url=args.base_url, drafts=args.drafts, future=args.future,
+                           strict=args.strict, offline=args.offline)
+    try:
+        report = build(options)
+    except BuildError as exc:
+        _show(exc.problems, Path.cwd())
+        count = len(exc.problems)
+        print(f"Build failed: {count} problem{'s' * (count != 1)} to fix; "
+              f"{args.output}/ was left as it was.", file=sys.stderr)
+        return 1
+    _show(report.warnings, Path.cwd())
+    extra = f", {report.scheduled} scheduled for later" if report.scheduled else ""
+    warned = f", {len(report.warnings)} warning{'s' * (len(report.warnings) != 1)}" \
+        if report.warnings else ""
+    print(f"Built {report.posts} posts into {args.output}/: {report.written} files "
+          f"({report.rendered} rendered, {report.reused} unchanged) in "
+          f"{report.seconds:.2f} s{extra}{warned}.")
+    return 0
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    try:
+        path = create_post(args.content, args.title, args.campaign, datetime.now(UTC))
+    except BuildError as exc:
+        _show(exc.problems, Path.cwd())
+        return 1
+    except NewPostError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Created {path}. Write your post there, then run: make build")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(message)s")
+    handlers = {"build": _cmd_build, "new": _cmd_new}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+        return 130

@@ -1,0 +1,387 @@
+"""``content/site.yaml``: loaded once, validated completely, frozen.
+
+Each bad key gives one message naming the key, what was expected and what was found;
+unknown keys get "did you mean …?". All problems are reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import BuildError, Problem
+from .source import TextError, YamlDoc, YamlProblem, load_yaml, read_text
+
+CONFIG_NAME = "site.yaml"
+NETWORKS = ("x", "bluesky", "facebook", "linkedin", "mastodon", "email")
+_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_HASHTAG = re.compile(r"^(?!\d+$)\w+$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+_LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """A social or partner feed to embed, from ``feeds:``."""
+
+    id: str
+    title: str
+    url: str  # http(s) URL, or a path relative to the content folder
+    limit: int = 5
+    link: str = ""  # the account or site the feed belongs to (optional)
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A team or campaign, from ``campaigns:``."""
+
+    id: str
+    name: str
+    description: str = ""
+    handle: str = ""  # X handle, without @
+    bluesky: str = ""
+    mastodon: str = ""  # @user@instance
+    hashtags: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    color: str = "#0b5394"
+    goal_per_day: float = 1.0
+    feeds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShareConfig:
+    networks: tuple[str, ...] = NETWORKS
+    utm: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """Everything in site.yaml, validated. ``content_dir`` is where it was found."""
+
+    content_dir: Path
+    title: str
+    base_url: str
+    description: str = ""
+    language: str = "en"
+    languages: tuple[str, ...] = ()  # further languages the site publishes in
+    timezone: str = "America/New_York"
+    theme: str = "default"
+    posts_per_page: int = 10
+    share: ShareConfig = field(default_factory=ShareConfig)
+    campaigns: tuple[Campaign, ...] = ()
+    feeds: tuple[FeedSource, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return self.content_dir / CONFIG_NAME
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> PurePosixPath:
+        """The path part of ``base_url`` (``/equity-sel/`` on a GitHub project site)."""
+        return PurePosixPath(urlsplit(self.base_url).path or "/")
+
+    @property
+    def all_languages(self) -> tuple[str, ...]:
+        return (self.language, *self.languages)
+
+    def campaign(self, campaign_id: str) -> Campaign | None:
+        return next((c for c in self.campaigns if c.id == campaign_id), None)
+
+
+T = TypeVar("T")
+
+
+def describe(value: object) -> str:
+    """A value as a writer would recognise it in their file."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a list of keys"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def unknown_key_message(key: object, known: tuple[str, ...], where: str = "") -> str:
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys are {', '.join(known)}"
+    return f"unknown key '{key}'{where}{hint}"
+
+
+class _Reader:
+    """Reads typed values out of one YAML mapping, collecting a Problem per bad key."""
+
+    def __init__(self, doc: YamlDoc, path: Path, problems: list[Problem]) -> None:
+        self.doc, self.path, self.problems = doc, path, problems
+
+    def fail(self, keys: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(Problem(self.path, self.doc.line(*keys), message))
+
+    def mapping(self, keys: tuple[str | int, ...], value: Any, allowed: tuple[str, ...],
+                label: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(keys, f"'{label}' must be a list of keys (got {describe(value)})")
+            return {}
+        where = f" in '{label}'" if label else ""
+        for key in value:
+            if key not in allowed:
+                self.fail((*keys, key), unknown_key_message(key, allowed, where))
+        return value
+
+    def entries(self, keys: tuple[str | int, ...], value: Any) -> dict[Any, Any]:
+        """A mapping of ids to entries, like ``campaigns:`` (any key allowed)."""
+        if value is None or isinstance(value, dict):
+            return value or {}
+        self.fail(keys, f"'{keys[-1]}' must be a list of ids with keys under each "
+                        f"(got {describe(value)})")
+        return {}
+
+    def get(self, keys: tuple[str | int, ...], value: Any, default: T,
+            check: Callable[[Any], T | None], expected: str, required: bool = False) -> T:
+        name = str(keys[-1])
+        if value is None:
+            if required:
+                self.fail(keys, f"'{name}' is required: {expected}")
+            return default
+        result = check(value)
+        if result is None:
+            self.fail(keys, f"'{name}' must be {expected} (got {describe(value)})")
+            return default
+        return result
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _matching(pattern: re.Pattern[str], strip: str = "") -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        text = _text(value)
+        if text is None:
+            return None
+        text = text.lstrip(strip)
+        return text if pattern.match(text) else None
+    return check
+
+
+def _string_list(item: Callable[[Any], str | None]) -> Callable[[Any], tuple[str, ...] | None]:
+    def check(value: Any) -> tuple[str, ...] | None:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return None
+        out = [item(v) for v in items]
+        if any(v is None for v in out):
+            return None
+        return tuple(v for v in out if v is not None)
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int | None]:
+    def check(value: Any) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        return None
+    return check
+
+
+def _goal(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 48:
+        return float(value)
+    return None
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _base_url(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return None
+    return text if text.endswith("/") else text + "/"
+
+
+def _timezone(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return text
+
+
+def _feed_url(value: Any) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return text
+    if parts.scheme or text.startswith("/") or ".." in PurePosixPath(text).parts:
+        return None
+    return text
+
+
+_TOP = ("title", "description", "base_url", "language", "languages", "timezone", "theme",
+        "posts_per_page", "share", "campaigns", "feeds")
+_SHARE = ("networks", "utm")
+_CAMPAIGN = ("name", "description", "handle", "bluesky", "mastodon", "hashtags", "related",
+             "color", "goal_per_day", "feeds")
+_FEED = ("title", "url", "limit", "link")
+
+_HANDLE_EXPECTED = "an X handle: letters, digits or _ , at most 15, without @"
+_TAGS_EXPECTED = "a list of hashtags without '#': letters, digits and _, not only digits"
+
+
+def _campaign(r: _Reader, cid: Any, raw: Any) -> Campaign | None:
+    keys: tuple[str | int, ...] = ("campaigns", cid)
+    if not isinstance(cid, str) or not _ID.match(cid):
+        r.fail(keys, f"campaign id {describe(cid)} must be lower-case letters, digits and "
+                     "dashes (it is used in URLs and in posts' 'campaign:')")
+        return None
+    data = r.mapping(keys, raw, _CAMPAIGN, f"campaigns: {cid}")
+    return Campaign(
+        id=cid,
+        name=r.get((*keys, "name"), data.get("name"), cid, _text, "the team's name",
+                   required=True),
+        description=r.get((*keys, "description"), data.get("description"), "", _text, "text"),
+        handle=r.get((*keys, "handle"), data.get("handle"), "", _matching(_HANDLE, "@"),
+                     _HANDLE_EXPECTED),
+        bluesky=r.get((*keys, "bluesky"), data.get("bluesky"), "",
+                      _matching(re.compile(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"), "@"),
+                      "a Bluesky handle like team.bsky.social"),
+        mastodon=r.get((*keys, "mastodon"), data.get("mastodon"), "",
+                       _matching(re.compile(r"^@?[A-Za-z0-9_]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")),
+                       "a Mastodon address like @team@district.social"),
+        hashtags=r.get((*keys, "hashtags"), data.get("hashtags"), (),
+                       _string_list(_matching(_HASHTAG, "#")), _TAGS_EXPECTED),
+        related=r.get((*keys, "related"), data.get("related"), (),
+                      _string_list(_matching(_HANDLE, "@")), "a list of X handles without @"),
+        color=r.get((*keys, "color"), data.get("color"), "#0b5394", _matching(_COLOR),
+                    'a colour like "#0b5394" (in quotes)'),
+        goal_per_day=r.get((*keys, "goal_per_day"), data.get("goal_per_day"), 1.0, _goal,
+                           "a number of posts per day, like 1 or 2"),
+        feeds=r.get((*keys, "feeds"), data.get("feeds"), (), _string_list(_text),
+                    "a list of feed ids from 'feeds:'"),
+    )
+
+
+def _feed(r: _Reader, fid: Any, raw: Any) -> FeedSource | None:
+    keys: tuple[str | int, ...] = ("feeds", fid)
+    if not isinstance(fid, str) or not _ID.match(fid):
+        r.fail(keys, f"feed id {describe(fid)} must be lower-case letters, digits and dashes")
+        return None
+    data = r.mapping(keys, raw, _FEED, f"feeds: {fid}")
+    return FeedSource(
+        id=fid,
+        title=r.get((*keys, "title"), data.get("title"), fid, _text, "the feed's name",
+                    required=True),
+        url=r.get((*keys, "url"), data.get("url"), "", _feed_url,
+                  "an http(s) address, or a file path under content/ like feeds/news.xml",
+                  required=True),
+        limit=r.get((*keys, "limit"), data.get("limit"), 5, _int_range(1, 50),
+                    "a whole number from 1 to 50"),
+        link=r.get((*keys, "link"), data.get("link"), "", _base_url,
+                   "the http(s) address of the account or site"),
+    )
+
+
+def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteConfig:
+    """Validate a loaded site.yaml; raise BuildError listing every bad key."""
+    problems: list[Problem] = []
+    r = _Reader(doc, path, problems)
+    top = r.mapping((), doc.data, _TOP, "")
+    if doc.data is not None and not isinstance(doc.data, dict):
+        raise BuildError(problems)
+    share = r.mapping(("share",), top.get("share"), _SHARE, "share")
+    networks = r.get(("share", "networks"), share.get("networks"), NETWORKS,
+                     _string_list(lambda v: v if v in NETWORKS else None),
+                     "a list of networks from: " + ", ".join(NETWORKS))
+    campaigns_raw = r.entries(("campaigns",), top.get("campaigns"))
+    feeds_raw = r.entries(("feeds",), top.get("feeds"))
+    campaigns = [c for cid, raw in campaigns_raw.items() if (c := _campaign(r, cid, raw))]
+    feeds = [f for fid, raw in feeds_raw.items() if (f := _feed(r, fid, raw))]
+    if not campaigns_raw:
+        r.fail(("campaigns",), "'campaigns' is required: at least one team or campaign, "
+                               "each with a 'name'")
+    feed_ids = {f.id for f in feeds}
+    for c in campaigns:
+        for i, fid in enumerate(c.feeds):
+            if fid not in feed_ids:
+                r.fail(("campaigns", c.id, "feeds", i), unknown_key_message(
+                    fid, tuple(sorted(feed_ids)), " in this campaign's 'feeds'").replace(
+                    "unknown key", "unknown feed"))
+    language = r.get(("language",), top.get("language"), "en", _matching(_LANG),
+                     "a language tag like en or es-US")
+    languages = r.get(("languages",), top.get("languages"), (), _string_list(_matching(_LANG)),
+                      "a list of language tags like [es, am, zh]")
+    cfg = SiteConfig(
+        content_dir=path.parent,
+        title=r.get(("title",), top.get("title"), "Untitled", _text, "the site's name",
+                    required=True),
+        description=r.get(("description",), top.get("description"), "", _text, "text"),
+        base_url=base_url or r.get(("base_url",), top.get("base_url"), "http://localhost:8000/",
+                                   _base_url, "an absolute http(s) address like "
+                                   "https://example.github.io/site/", required=True),
+        language=language,
+        languages=tuple(lang for lang in dict.fromkeys(languages) if lang != language),
+        timezone=r.get(("timezone",), top.get("timezone"), "America/New_York", _timezone,
+                       "a time zone name like America/New_York"),
+        theme=r.get(("theme",), top.get("theme"), "default",
+                    _matching(re.compile(r"^[A-Za-z0-9_.-]+$")), "a folder name under themes/"),
+        posts_per_page=r.get(("posts_per_page",), top.get("posts_per_page"), 10,
+                             _int_range(1, 100), "a whole number from 1 to 100"),
+        share=ShareConfig(
+            networks=networks,
+            utm=r.get(("share", "utm"), share.get("utm"), True, _bool, "true or false"),
+        ),
+        campaigns=tuple(campaigns),
+        feeds=tuple(feeds),
+    )
+    if problems:
+        raise BuildError(problems)
+    return cfg
+
+
+def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
+    """Read and validate ``content_dir/site.yaml``."""
+    path = content_dir / CONFIG_NAME
+    if not path.is_file():
+        raise BuildError([Problem(path, None, f"no {CONFIG_NAME} here; is --content the folder "
+                                              "with your posts/ and site.yaml?")])
+    if base_url is not None and _base_url(base_url) is None:
+        raise BuildError([Problem(None, None, f"--base-url must be an absolute http(s) address "
+                                              f"(got {describe(base_url)})")])
+    try:
+        doc = load_yaml(read_text(path), path)
+    except TextError as exc:
+        raise BuildError([Problem(path, None, str(exc))]) from exc
+    except YamlProblem as exc:
+        raise BuildError([exc.problem]) from exc
+    return parse_config(doc, path, _base_url(base_url) if base_url else None)

@@ -1,0 +1,288 @@
+"""The writers' files: find them, read front matter, check every key, make frozen records.
+
+Posts live in ``content/posts/``, pages in ``content/pages/``. A translation sits next to its
+original with the language before ``.md`` (``welcome.es.md``) or names it with
+``translation_of:``. Every mistake becomes a located :class:`~generator.errors.Problem`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from .config import SiteConfig, describe, unknown_key_message
+from .errors import Problem, warning
+from .source import TextError, YamlDoc, YamlProblem, load_yaml, read_text
+from .urls import slugify
+
+Kind = Literal["post", "page"]
+
+POST_KEYS = ("title", "date", "campaign", "tags", "summary", "image", "image_alt", "author",
+             "tweet", "tweets", "hashtags", "draft", "slug", "lang", "translation_of", "updated")
+PAGE_KEYS = ("title", "summary", "image", "image_alt", "slug", "draft", "lang", "translation_of")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
+_SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
+_LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+_HASHTAG = re.compile(r"^(?!\d+$)\w+$")
+_FENCE = "---"
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post or standalone page, as the writer wrote it (body still Markdown)."""
+
+    kind: Kind
+    source: Path  # the file
+    rel: PurePosixPath  # the file relative to the content folder, e.g. posts/x.md
+    key: str  # what translations share: the original's path without language and .md
+    lang: str
+    slug: str
+    title: str
+    body: str
+    body_line: int  # the file line where the body starts
+    date: datetime | None = None  # aware; None for pages
+    updated: datetime | None = None
+    campaign: str = ""
+    tags: tuple[str, ...] = ()
+    summary: str = ""
+    image: str = ""  # relative to content/, e.g. images/x.jpg
+    image_alt: str = ""
+    author: str = ""
+    tweet: str = ""
+    tweets: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    draft: bool = False
+    translation_of: str = ""
+    lines: tuple[tuple[str, int], ...] = ()  # front-matter key -> file line
+
+    def line(self, key: str) -> int:
+        return dict(self.lines).get(key, 1)
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
+    """``2024-05-01``, ``2024-05-01 09:30`` (site time zone) or ISO 8601 with an offset."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tz)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    match = _DATE.match(text)
+    try:
+        if match:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            return datetime(y, mo, d, h, mi, s, tzinfo=tz)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """(front matter, body, body's first line) or None when the file has no front matter."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != _FENCE:
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (_FENCE, "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    return None
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list) and all(isinstance(v, str | int) and not isinstance(v, bool)
+                                       for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
+class _Fields:
+    """Typed reads of one file's front matter, collecting problems with their lines."""
+
+    def __init__(self, doc: YamlDoc, path: Path, problems: list[Problem]) -> None:
+        self.doc, self.path, self.problems = doc, path, problems
+        self.data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
+
+    def fail(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.path, self.doc.line(key), message))
+
+    def text(self, key: str, required: bool = False, hint: str = "") -> str:
+        value = self.data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.fail(key, f"'{key}' is required{hint}")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(key, f"'{key}' must be text (got {describe(value)})")
+            return ""
+        return " ".join(str(value).split()) if key != "tweet" else str(value).strip()
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        result = _strings(value)
+        if result is None:
+            self.fail(key, f"'{key}' must be a list like [one, two] (got {describe(value)})")
+            return ()
+        return result
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false (got {describe(value)})")
+            return False
+        return value
+
+
+def _file_identity(rel: PurePosixPath, languages: Sequence[str]) -> tuple[str, str | None, str]:
+    """(translation key, language from the file name or None, slug from the file name)."""
+    stem = rel.name.removesuffix(".md")
+    lang = None
+    match = _LANG_SUFFIX.match(stem)
+    if match and match.group(2) in languages:
+        stem, lang = match.group(1), match.group(2)
+    key = str(rel.parent / stem)
+    return key, lang, slugify(_DATE_PREFIX.sub("", stem)) or slugify(stem)
+
+
+def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
+               ) -> tuple[Post | None, list[Problem]]:
+    """Read one Markdown file into a Post (or None) plus every problem found in it."""
+    try:
+        text = read_text(path)
+    except TextError as exc:
+        return None, [Problem(path, None, str(exc))]
+    if not text.strip():
+        return None, [Problem(path, 1, f"the file is empty; a {kind} needs front matter "
+                                       "(title, date, campaign) and a body")]
+    split = split_front_matter(text)
+    required = "title, date and campaign" if kind == "post" else "a title"
+    if split is None:
+        return None, [Problem(path, 1, f"a {kind} must start with front matter between two "
+                                       f"'---' lines, with {required}")]
+    front, body, body_line = split
+    try:
+        doc = load_yaml(front, path, first_line=2)
+    except YamlProblem as exc:
+        return None, [exc.problem]
+    problems: list[Problem] = []
+    if not isinstance(doc.data, dict):
+        return None, [Problem(path, 2, f"front matter must be keys like 'title: …' "
+                                       f"(got {describe(doc.data)})")]
+    f = _Fields(doc, path, problems)
+    allowed = POST_KEYS if kind == "post" else PAGE_KEYS
+    for key in f.data:
+        if key not in allowed:
+            f.fail(str(key), unknown_key_message(key, allowed))
+
+    key, file_lang, file_slug = _file_identity(rel, cfg.all_languages)
+    lang = f.text("lang") or file_lang or cfg.language
+    if lang not in cfg.all_languages:
+        f.fail("lang", f"'lang' is {describe(lang)}, which this site does not publish in; "
+                       f"add it to 'languages:' in site.yaml or use one of "
+                       f"{', '.join(cfg.all_languages)}")
+        lang = cfg.language
+    slug = f.text("slug") or file_slug
+    if not _SLUG.match(slug):
+        f.fail("slug", f"'slug' may use only letters, digits, '-' and '_' (got {describe(slug)})")
+        slug = file_slug
+
+    post_date = updated = None
+    campaign = ""
+    if kind == "post":
+        post_date = _date_field(f, "date", cfg, required=True)
+        updated = _date_field(f, "updated", cfg)
+        campaign = f.text("campaign", required=True,
+                          hint=": the id of a campaign in site.yaml, one of "
+                               + ", ".join(c.id for c in cfg.campaigns))
+        if campaign and cfg.campaign(campaign) is None:
+            f.fail("campaign", unknown_key_message(
+                campaign, tuple(c.id for c in cfg.campaigns)).replace(
+                "unknown key", "unknown campaign"))
+    hashtags = f.strings("hashtags")
+    for tag in hashtags:
+        if not _HASHTAG.match(tag.lstrip("#")):
+            f.fail("hashtags", f"hashtag {describe(tag)} may use only letters, digits and _, "
+                               "and not only digits")
+    image = f.text("image")
+    image_alt = f.text("image_alt")
+    if image:
+        image = _check_image(f, image, cfg.content_dir)
+        if image and not image_alt:
+            problems.append(warning(path, f.doc.line("image"),
+                                    f"'image' {image} has no 'image_alt'; describe the picture "
+                                    "for readers who use screen readers"))
+    title = f.text("title", required=True)
+    post = Post(
+        kind=kind, source=path, rel=rel, key=key, lang=lang, slug=slug,
+        title=title, body=body, body_line=body_line, date=post_date, updated=updated,
+        campaign=campaign, tags=tuple(dict.fromkeys(f.strings("tags"))),
+        summary=f.text("summary"), image=image, image_alt=image_alt,
+        author=f.text("author"), tweet=f.text("tweet"), tweets=f.strings("tweets"),
+        hashtags=tuple(t.lstrip("#") for t in hashtags), draft=f.flag("draft"),
+        translation_of=f.text("translation_of"),
+        lines=tuple((str(k[0]), line) for k, line in sorted(doc.lines.items(), key=str)
+                    if len(k) == 1),
+    )
+    return (post if not any(p.is_error for p in problems) else None), problems
+
+
+def _date_field(f: _Fields, key: str, cfg: SiteConfig, required: bool = False
+                ) -> datetime | None:
+    value = f.data.get(key)
+    if value is None:
+        if required:
+            f.fail(key, f"'{key}' is required: the publication date, like 2024-05-01")
+        return None
+    parsed = parse_date(value, cfg.tz)
+    if parsed is None:
+        f.fail(key, f"'{key}' must look like 2024-05-01 or 2024-05-01 09:30 "
+                    f"(got {describe(value)})")
+    return parsed
+
+
+def _check_image(f: _Fields, image: str, content_dir: Path) -> str:
+    rel = PurePosixPath(image.lstrip("/"))
+    if ".." in rel.parts or "://" in image:
+        f.fail("image", f"'image' must be a file under content/, like images/photo.jpg "
+                        f"(got {describe(image)})")
+        return ""
+    if not (content_dir / rel).is_file():
+        f.fail("image", f"'image' file {rel} was not found in {content_dir.name}/; "
+                        "check the name and that the file is in the images folder")
+        return ""
+    return str(rel)
+
+
+def discover(content_dir: Path) -> Iterable[tuple[Path, PurePosixPath, Kind]]:
+    """Every Markdown post and page, in a stable order."""
+    for folder, kind in (("posts", "post"), ("pages", "page")):
+        root = content_dir / folder
+        if root.is_dir():
+            for path in sorted(root.rglob("*.md")):
+                if path.is_file() and not path.name.startswith("."):
+                    yield path, PurePosixPath(path.relative_to(content_dir).as_posix()), kind
+
+
+def load_posts(cfg: SiteConfig) -> tuple[tuple[Post, ...], list[Problem]]:
+    """Parse every post and page; return the good ones and every problem found."""
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for path, rel, kind in discover(cfg.content_dir):
+        post, found = parse_post(path, rel, kind, cfg)
+        problems.extend(found)
+        if post is not None:
+            posts.append(post)
+    return tuple(posts), problems

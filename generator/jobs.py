@@ -1,0 +1,282 @@
+"""The plan: one job per output file, each carrying everything needed to make it.
+
+A job is a frozen value, so the same job always makes the same bytes; its digest is what
+incremental builds compare. Nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Campaign
+from .feeds import FeedItem, FeedSpec
+from .render import bind_links, direction
+from .site import Article, Language, Link, Listing, Site
+from .urls import Urls
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What the ``<head>`` says about a page."""
+
+    title: str  # the <title>
+    heading: str  # the <h1>
+    description: str
+    canonical: str  # absolute
+    og_type: str = "website"
+    image: str = ""  # absolute
+    image_alt: str = ""
+    image_size: tuple[int, int] = (0, 0)
+    twitter_site: str = ""
+    alternates: tuple[tuple[str, str], ...] = ()  # (hreflang, absolute URL)
+    feeds: tuple[tuple[str, str, str], ...] = ()  # (MIME type, title, site path)
+    noindex: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Nav:
+    """What every page of one language links to."""
+
+    lang: str
+    home: str
+    campaigns: tuple[Link, ...]
+    pages: tuple[Link, ...]
+    tags: str
+    archive: str
+    feed: str
+    atom: str
+    languages: tuple[Link, ...]  # each language's home, for the switcher
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One output file: a page from a template, a feed, a copied file or given bytes."""
+
+    path: str  # site path
+    kind: str  # "page" | "feed" | "copy" | "bytes"
+    origin: str  # what asked for it, for messages about clashes
+    template: str = ""
+    context: tuple[tuple[str, Any], ...] = ()
+    feed: FeedSpec | None = None
+    source: Path | None = None
+    data: bytes = b""
+    digest_extra: str = field(default="", compare=False)
+
+    def digest(self, salt: str = "") -> str:
+        """Changes whenever anything this job's output depends on changes."""
+        h = hashlib.sha256(salt.encode())
+        h.update(repr((self.path, self.kind, self.template, self.context, self.feed,
+                       str(self.source), self.digest_extra)).encode())
+        h.update(self.data)
+        return h.hexdigest()
+
+
+TYPE_RSS = "application/rss+xml"
+TYPE_ATOM = "application/atom+xml"
+
+
+class Planner:
+    """Turns a Site into jobs. ``extra`` is added to every page's context (e.g. sharing)."""
+
+    def __init__(self, site: Site, extra: Mapping[str, Any] | None = None) -> None:
+        self.site = site
+        self.cfg = site.cfg
+        self.urls: Urls = site.urls
+        self.extra = dict(extra or {})
+
+    # -- shared pieces --------------------------------------------------------------------
+    def nav(self, lang: Language) -> Nav:
+        u = self.urls
+        return Nav(
+            lang=lang.lang, home=u.home(lang.lang),
+            campaigns=tuple(Link(c.name, u.campaign(lang.lang, c.id)) for c in self.cfg.campaigns),
+            pages=tuple(Link(p.post.title, p.url) for p in lang.pages),
+            tags=u.tags(lang.lang), archive=u.archive(lang.lang),
+            feed=u.feed(lang.lang, "rss"), atom=u.feed(lang.lang, "atom"),
+            languages=tuple(Link(_language_name(other.lang), u.home(other.lang), other.lang)
+                            for other in self.site.languages),
+        )
+
+    def page(self, path: str, template: str, lang: Language, meta: Meta, origin: str,
+             **context: Any) -> Job:
+        full = {"here": path, "lang": lang.lang, "dir": direction(lang.lang), "meta": meta,
+                "nav": self.nav(lang), "rooted_links": False, **self.extra, **context}
+        return Job(path, "page", origin, template, tuple(sorted(full.items())))
+
+    def meta(self, path: str, title: str, description: str, *, heading: str = "",
+             og_type: str = "website", campaign: Campaign | None = None,
+             alternates: Sequence[tuple[str, str]] = (),
+             feeds: Sequence[tuple[str, str, str]] = (), noindex: bool = False,
+             image: str = "", image_alt: str = "") -> Meta:
+        site_title = self.cfg.title
+        full_title = site_title if title == site_title else f"{title} · {site_title}"
+        return Meta(
+            title=full_title, heading=heading or title,
+            description=description or self.cfg.description or title,
+            canonical=self.urls.absolute(path), og_type=og_type,
+            image=self.urls.absolute(image) if image else "", image_alt=image_alt,
+            twitter_site=campaign.handle if campaign else
+            next((c.handle for c in self.cfg.campaigns if c.handle), ""),
+            alternates=tuple(alternates), feeds=tuple(feeds), noindex=noindex,
+        )
+
+    def alternates(self, by_lang: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        if len(by_lang) < 2:
+            return ()
+        pairs = [(lang, self.urls.absolute(path)) for lang, path in by_lang.items()]
+        default = by_lang.get(self.cfg.language)
+        if default is not None:
+            pairs.append(("x-default", self.urls.absolute(default)))
+        return tuple(pairs)
+
+    # -- the pages ------------------------------------------------------------------------
+    def jobs(self) -> Iterator[Job]:
+        for lang in self.site.languages:
+            yield from self.articles(lang)
+            yield from self.listings(lang)
+            yield from self.indexes(lang)
+            yield from self.feeds(lang)
+
+    def articles(self, lang: Language) -> Iterator[Job]:
+        for article in (*lang.posts, *lang.pages):
+            post = article.post
+            campaign = self.cfg.campaign(post.campaign) if post.campaign else None
+            versions = {post.lang: article.url, **{t.lang: t.url for t in article.translations}}
+            meta = self.meta(article.url, post.title, post.summary,
+                             og_type="article" if post.kind == "post" else "website",
+                             campaign=campaign, alternates=self.alternates(versions),
+                             image=post.image, image_alt=post.image_alt)
+            template = "post.html" if post.kind == "post" else "page.html"
+            yield self.page(article.url, template, lang, meta, str(post.rel),
+                            article=article, campaign=campaign)
+
+    def _listing_feeds(self, listing: Listing) -> tuple[tuple[str, str, str], ...]:
+        lang = listing.lang
+        kind = {"home": "site", "campaign": "campaign", "tag": "tag"}.get(listing.kind)
+        if kind is None:
+            return ()
+        return ((TYPE_RSS, f"{listing.title} (RSS)", self.urls.feed(lang, "rss", kind,
+                                                                   listing.key)),
+                (TYPE_ATOM, f"{listing.title} (Atom)", self.urls.feed(lang, "atom", kind,
+                                                                     listing.key)))
+
+    def listings(self, lang: Language) -> Iterator[Job]:
+        groups: list[tuple[str, tuple[Listing, ...]]] = [
+            ("home.html", (lang.home,)), ("campaign.html", lang.campaigns),
+            ("tag.html", lang.tags), ("year.html", lang.years)]
+        for template, listings in groups:
+            for listing in listings:
+                campaign = self.cfg.campaign(listing.key) if listing.kind == "campaign" else None
+                for number, (path, cards) in enumerate(zip(listing.urls, listing.pages,
+                                                           strict=True), start=1):
+                    title = listing.title
+                    heading = title
+                    if number > 1:
+                        title = f"{title} ({number}/{len(listing.urls)})"
+                    others = {
+                        other.lang: found.urls[0] for other in self.site.languages
+                        if (found := _same_listing(other, listing)) is not None}
+                    meta = self.meta(path, title,
+                                     campaign.description if campaign else self.cfg.description,
+                                     heading=heading, campaign=campaign,
+                                     alternates=self.alternates(others) if number == 1 else (),
+                                     feeds=self._listing_feeds(listing))
+                    yield self.page(path, template, lang, meta, f"{listing.kind} listing",
+                                    listing=listing, cards=cards, number=number,
+                                    campaign=campaign)
+
+    def indexes(self, lang: Language) -> Iterator[Job]:
+        u = self.urls
+        tags = tuple((Link(t.title, t.urls[0]), sum(len(p) for p in t.pages)) for t in lang.tags)
+        yield self.page(u.tags(lang.lang), "tags.html", lang,
+                        self.meta(u.tags(lang.lang), "Tags", ""), "tags", tags=tags)
+        years = tuple((Link(y.title, y.urls[0]), sum(len(p) for p in y.pages))
+                      for y in lang.years)
+        yield self.page(u.archive(lang.lang), "archive.html", lang,
+                        self.meta(u.archive(lang.lang), "Archive", ""), "archive", years=years)
+
+    def feeds(self, lang: Language) -> Iterator[Job]:
+        items = {a.url: self.feed_item(a) for a in lang.posts}
+        for listing, kind in ((lang.home, "site"), *((c, "campaign") for c in lang.campaigns),
+                              *((t, "tag") for t in lang.tags)):
+            cards = [c for page in listing.pages for c in page][:20]
+            title = self.cfg.title if kind == "site" else f"{listing.title} · {self.cfg.title}"
+            for fmt in ("rss", "atom"):
+                path = self.urls.feed(lang.lang, fmt, kind, listing.key)
+                spec = FeedSpec(fmt=fmt, title=title, link=self.urls.absolute(listing.urls[0]),
+                                self_url=self.urls.absolute(path),
+                                description=self.cfg.description, lang=lang.lang,
+                                author=self.cfg.title,
+                                items=tuple(items[c.url] for c in cards))
+                yield Job(path, "feed", f"{listing.kind} feed", feed=spec)
+
+    def site_files(self, pages: Sequence[Job]) -> Iterator[Job]:
+        """404.html, sitemap.xml, robots.txt and .nojekyll (after every page is planned)."""
+        lang = self.site.language(self.cfg.language)
+        meta = self.meta("404.html", "Page not found", "", noindex=True)
+        missing = self.page("404.html", "404.html", lang, meta, "404 page")
+        yield Job(missing.path, "page", missing.origin, missing.template,
+                  tuple(sorted({**dict(missing.context), "rooted_links": True}.items())))
+        entries = []
+        for job in pages:
+            meta = dict(job.context).get("meta")
+            if isinstance(meta, Meta) and not meta.noindex:
+                entries.append(_sitemap_entry(meta))
+        body = "".join(sorted(entries))
+        yield Job("sitemap.xml", "bytes", "sitemap", data=(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+            f"{body}</urlset>\n").encode())
+        yield Job("robots.txt", "bytes", "robots.txt", data=(
+            f"User-agent: *\nDisallow: {self.urls.rooted(self.urls.share_preview())}\n\n"
+            f"Sitemap: {self.urls.absolute('sitemap.xml')}\n").encode())
+        yield Job(".nojekyll", "bytes", ".nojekyll")
+
+    def feed_item(self, article: Article) -> FeedItem:
+        post = article.post
+        assert post.date is not None
+        url = self.urls.absolute(article.url)
+        html = bind_links(article.html, self.urls.absolute)
+        if post.image:
+            image = self.urls.absolute(post.image)
+            html = f'<p><img src="{image}" alt="{_attr(post.image_alt)}"></p>\n{html}'
+        return FeedItem(title=post.title, link=url, id=url, published=post.date,
+                        updated=post.updated or post.date, summary=post.summary,
+                        content=html, author=post.author, categories=post.tags)
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+            .replace(">", "&gt;"))
+
+
+def _sitemap_entry(meta: Meta) -> str:
+    links = "".join(f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" '
+                    f'href="{_attr(url)}"/>\n' for lang, url in meta.alternates)
+    return f"  <url>\n    <loc>{_attr(meta.canonical)}</loc>\n{links}  </url>\n"
+
+
+def _same_listing(lang: Language, listing: Listing) -> Listing | None:
+    if listing.kind == "home":
+        return lang.home
+    pool = {"campaign": lang.campaigns, "tag": lang.tags, "year": lang.years}[listing.kind]
+    return next((other for other in pool if other.key == listing.key), None)
+
+
+_NAMES = {"en": "English", "es": "Español", "am": "አማርኛ", "zh": "中文", "vi": "Tiếng Việt",
+          "fr": "Français", "ko": "한국어", "ar": "العربية", "pt": "Português"}
+
+
+def _language_name(lang: str) -> str:
+    from babel import Locale, UnknownLocaleError  # noqa: PLC0415
+
+    try:
+        name = Locale.parse(lang.replace("-", "_")).get_display_name()
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return _NAMES.get(lang) or (name[:1].upper() + name[1:] if name else lang)

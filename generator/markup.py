@@ -1,0 +1,187 @@
+"""Markdown to HTML, with the house conventions writers rely on.
+
+- Headings are shifted so the body's top level is ``h2`` (the page title is the one ``h1``).
+- Links and images are resolved against ``content/`` and left as late-bound markers
+  (``site:images/x.jpg``, ``site-src:posts/other.md``) that :mod:`generator.render` turns
+  into relative links on pages and absolute ones in feeds.
+- ``> tweet: A sentence.`` marks a click-to-tweet quote (see README); it is rendered as a
+  quote with a ``<!--tweetable:N-->`` placeholder for its share link.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import markdown
+from markdown.extensions.toc import slugify_unicode
+from markdown.treeprocessors import Treeprocessor
+from PIL import Image, UnidentifiedImageError
+
+SITE = "site:"  # a site path, e.g. site:images/x.jpg
+SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. site-src:posts/a.md
+QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
+QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A body rendered to HTML (with late-bound link markers) and what was found in it."""
+
+    html: str
+    quotes: tuple[str, ...] = ()
+    headings: tuple[tuple[int, str, str], ...] = ()  # (level, id, text)
+    problems: tuple[tuple[int | None, str], ...] = ()  # (line or None, message)
+
+
+@dataclass(slots=True)
+class _DocState:
+    """What the tree processor learns about the document being converted."""
+
+    source: PurePosixPath = PurePosixPath()
+    quotes: list[str] = field(default_factory=list)
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+
+
+def _text_of(element: ET.Element) -> str:
+    return "".join(element.itertext()).strip()
+
+
+class _SiteTree(Treeprocessor):
+    def __init__(self, md: markdown.Markdown, content_dir: Path, state: _DocState) -> None:
+        super().__init__(md)
+        self.content_dir = content_dir
+        self.state = state
+
+    def run(self, root: ET.Element) -> None:
+        self._headings(root)
+        self._quotes(root)
+        for element in root.iter():
+            if element.tag == "a" and element.get("href"):
+                element.set("href", self._resolve(element.get("href", ""), link=True))
+            elif element.tag == "img" and element.get("src"):
+                self._image(element)
+
+    def _headings(self, root: ET.Element) -> None:
+        levels = [int(e.tag[1]) for e in root.iter() if e.tag in _HEADINGS]
+        if levels and min(levels) != 2:
+            shift = 2 - min(levels)
+            for element in root.iter():
+                if element.tag in _HEADINGS:
+                    element.tag = f"h{min(6, int(element.tag[1]) + shift)}"
+
+    def _quotes(self, root: ET.Element) -> None:
+        for parent in root.iter():
+            for index, child in enumerate(list(parent)):
+                if child.tag != "blockquote" or not len(child) or child[0].tag != "p":
+                    continue
+                first = child[0]
+                if not QUOTE_PREFIX.match(first.text or ""):
+                    continue
+                first.text = QUOTE_PREFIX.sub("", first.text or "", count=1)
+                number = len(self.state.quotes)
+                self.state.quotes.append(" ".join(_text_of(child).split()))
+                figure = ET.Element("figure", {"class": "tweetable"})
+                figure.append(child)
+                caption = ET.SubElement(figure, "figcaption")
+                caption.text = self.md.htmlStash.store(QUOTE_PLACEHOLDER.format(number))
+                parent.remove(child)
+                parent.insert(index, figure)
+
+    def _resolve(self, url: str, link: bool) -> str:
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc or url.startswith(("#", "//")):
+            return url
+        path = unquote(parts.path)
+        if not path:
+            return url
+        suffix = f"#{parts.fragment}" if parts.fragment else ""
+        if path.startswith("/"):
+            return f"{SITE}{path.lstrip('/')}{suffix}"
+        found = self._find(path)
+        if found is None:
+            what = "link" if link else "image"
+            self.state.problems.append((None, f"{what} target '{url}' was not found under "
+                                              "content/; paths start from the content folder, "
+                                              "like images/photo.jpg or posts/other-post.md"))
+            return url
+        if found.suffix == ".md":
+            return f"{SOURCE}{found}{suffix}"
+        return f"{SITE}{found}{suffix}"
+
+    def _find(self, path: str) -> PurePosixPath | None:
+        """A content-relative path: from the content folder first, then from the file."""
+        for base in (PurePosixPath(), self.state.source.parent):
+            candidate = PurePosixPath(base, path)
+            parts: list[str] = []
+            for part in candidate.parts:
+                if part == "..":
+                    if not parts:
+                        break
+                    parts.pop()
+                elif part != ".":
+                    parts.append(part)
+            else:
+                rel = PurePosixPath(*parts) if parts else None
+                if rel is not None and (self.content_dir / rel).is_file():
+                    return rel
+        return None
+
+    def _image(self, element: ET.Element) -> None:
+        src = self._resolve(element.get("src", ""), link=False)
+        element.set("src", src)
+        element.set("loading", "lazy")
+        element.set("decoding", "async")
+        if src.startswith(SITE) and not element.get("width"):
+            try:
+                with Image.open(self.content_dir / src.removeprefix(SITE)) as image:
+                    width, height = image.size
+            except (OSError, UnidentifiedImageError):
+                return
+            element.set("width", str(width))
+            element.set("height", str(height))
+        if element.get("alt") is None:
+            element.set("alt", "")
+
+
+class Markup:
+    """A reusable Markdown converter for one content folder (make one per process)."""
+
+    def __init__(self, content_dir: Path) -> None:
+        self._state = _DocState()
+        self._md = markdown.Markdown(
+            extensions=["extra", "sane_lists", "toc"],
+            extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
+            output_format="html",
+        )
+        self._md.treeprocessors.register(_SiteTree(self._md, content_dir, self._state),
+                                         "microsite", 25)
+
+    def render(self, body: str, source: PurePosixPath) -> Rendered:
+        """Convert one body; ``source`` is the file's path under content/."""
+        self._state.source = source
+        self._state.quotes.clear()
+        self._state.problems.clear()
+        self._md.reset()
+        html = self._md.convert(body)
+        tokens = getattr(self._md, "toc_tokens", [])
+        return Rendered(
+            html=html,
+            quotes=tuple(self._state.quotes),
+            headings=tuple(_flatten(tokens)),
+            problems=tuple(self._state.problems),
+        )
+
+
+def _flatten(tokens: list[dict[str, object]]) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for token in tokens:
+        out.append((int(str(token["level"])), str(token["id"]), str(token["name"])))
+        children = token.get("children")
+        if isinstance(children, list):
+            out.extend(_flatten(children))
+    return out

@@ -1,0 +1,139 @@
+"""Templates: the theme chain, the Jinja environment, interface strings, and late-bound links.
+
+Autoescape is always on and undefined variables are errors. The only HTML marked safe is
+the writer's rendered Markdown (``article.html``), bound here once by :func:`bind_links`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from babel.core import UnknownLocaleError
+from babel.dates import format_date
+
+from .colors import readable_on
+from .config import SiteConfig
+from .markup import QUOTE_PLACEHOLDER, SITE
+from .urls import Urls
+
+_MARKER = re.compile(r'(\b(?:href|src|content|action)=")' + re.escape(SITE) + r'([^"]*)"')
+_QUOTE = re.compile(re.escape(QUOTE_PLACEHOLDER).replace(r"\{\}", r"(\d+)"))
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "sd", "yi", "dv", "ckb"})
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+
+
+def theme_dirs(cfg: SiteConfig) -> tuple[Path, ...]:
+    """The site's theme first (it overrides), then the default theme."""
+    dirs: list[Path] = []
+    if cfg.theme != "default":
+        for root in (cfg.content_dir.parent / "themes", cfg.content_dir / "themes"):
+            if (root / cfg.theme).is_dir():
+                dirs.append(root / cfg.theme)
+                break
+    local_default = cfg.content_dir.parent / "themes" / "default"
+    for candidate in (local_default, DEFAULT_THEME):
+        if candidate.is_dir() and candidate.resolve() not in [d.resolve() for d in dirs]:
+            dirs.append(candidate)
+    return tuple(dirs)
+
+
+def direction(lang: str) -> str:
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Interface strings per language: ``i18n/<lang>.yaml`` in each theme, English fallback."""
+
+    strings: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def load(cls, themes: Sequence[Path]) -> Catalogue:
+        merged: dict[str, dict[str, str]] = {}
+        for theme in reversed(themes):  # the overriding theme last
+            folder = theme / "i18n"
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.glob("*.yaml")):
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                merged.setdefault(path.stem, {}).update(
+                    {str(k): str(v) for k, v in data.items()})
+        return cls(merged)
+
+    def gettext(self, lang: str, message: str, **values: object) -> str:
+        for candidate in (lang, lang.split("-")[0]):
+            found = self.strings.get(candidate, {}).get(message)
+            if found:
+                return found.format(**values) if values else found
+        return message.format(**values) if values else message
+
+
+def _format_date(value: datetime, lang: str, form: str = "long") -> str:
+    try:
+        return format_date(value, format=form, locale=lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return format_date(value, format=form, locale="en")
+
+
+def make_environment(cfg: SiteConfig, themes: Sequence[Path]) -> jinja2.Environment:
+    """One Jinja environment per build (and per worker process)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(t / "templates") for t in themes]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    catalogue = Catalogue.load(themes)
+    urls = Urls(cfg.base_url, cfg.language)
+
+    @jinja2.pass_context
+    def url(ctx: jinja2.runtime.Context, site_path: str) -> str:
+        if ctx.get("rooted_links"):
+            return urls.rooted(site_path)
+        return urls.relative(site_path, str(ctx["here"]))
+
+    @jinja2.pass_context
+    def t(ctx: jinja2.runtime.Context, message: str, **values: object) -> str:
+        return catalogue.gettext(str(ctx["lang"]), message, **values)
+
+    @jinja2.pass_context
+    def date(ctx: jinja2.runtime.Context, value: datetime, form: str = "long") -> str:
+        return _format_date(value, str(ctx["lang"]), form)
+
+    env.globals.update(url=url, abs_url=urls.absolute, t=t, cfg=cfg, urls=urls,
+                       direction=direction)
+    env.filters.update(
+        date=date,
+        iso=lambda value: value.isoformat(),
+        readable_on=readable_on,
+    )
+    return env
+
+
+def bind_links(html: str, resolve: Callable[[str], str]) -> str:
+    """Turn ``site:`` markers in attributes into real links (relative or absolute)."""
+    return _MARKER.sub(lambda m: f'{m.group(1)}{resolve(m.group(2))}"', html)
+
+
+def fill_quotes(html: str, render_quote: Callable[[int], str]) -> str:
+    """Put each click-to-tweet quote's share link where the Markdown left its placeholder."""
+    return _QUOTE.sub(lambda m: render_quote(int(m.group(1))), html)
+
+
+def render_page(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
+    """Render one page and bind its late links relative to ``context['here']``."""
+    html = env.get_template(template).render(context)
+    urls: Urls = env.globals["urls"]  # type: ignore[assignment]
+    here = str(context["here"])
+    if context.get("rooted_links"):
+        return bind_links(html, urls.rooted)
+    return bind_links(html, lambda path: urls.relative(path, here))
