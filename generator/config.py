@@ -19,7 +19,7 @@ from .errors import BuildError, Problem
 from .source import TextError, YamlDoc, YamlProblem, load_yaml, read_text
 
 CONFIG_NAME = "site.yaml"
-NETWORKS = ("x", "bluesky", "facebook", "linkedin", "mastodon", "email")
+NETWORKS: tuple[str, ...] = ("x", "bluesky", "facebook", "linkedin", "mastodon", "email")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 _HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -339,8 +339,9 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
                     "unknown key", "unknown feed"))
     language = r.get(("language",), top.get("language"), "en", _matching(_LANG),
                      "a language tag like en or es-US")
-    languages = r.get(("languages",), top.get("languages"), (), _string_list(_matching(_LANG)),
-                      "a list of language tags like [es, am, zh]")
+    no_languages: tuple[str, ...] = ()
+    languages = r.get(("languages",), top.get("languages"), no_languages,
+                      _string_list(_matching(_LANG)), "a list of language tags like [es, am, zh]")
     cfg = SiteConfig(
         content_dir=path.parent,
         title=r.get(("title",), top.get("title"), "Untitled", _text, "the site's name",
@@ -350,7 +351,7 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
                                    _base_url, "an absolute http(s) address like "
                                    "https://example.github.io/site/", required=True),
         language=language,
-        languages=tuple(lang for lang in dict.fromkeys(languages) if lang != language),
+        languages=tuple(tag for tag in dict.fromkeys(languages) if tag != language),
         timezone=r.get(("timezone",), top.get("timezone"), "America/New_York", _timezone,
                        "a time zone name like America/New_York"),
         theme=r.get(("theme",), top.get("theme"), "default",

@@ -268,7 +268,8 @@ def _check_image(f: _Fields, image: str, content_dir: Path) -> str:
 
 def discover(content_dir: Path) -> Iterable[tuple[Path, PurePosixPath, Kind]]:
     """Every Markdown post and page, in a stable order."""
-    for folder, kind in (("posts", "post"), ("pages", "page")):
+    folders: tuple[tuple[str, Kind], ...] = (("posts", "post"), ("pages", "page"))
+    for folder, kind in folders:
         root = content_dir / folder
         if root.is_dir():
             for path in sorted(root.rglob("*.md")):

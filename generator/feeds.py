@@ -66,7 +66,8 @@ def render_feed(spec: FeedSpec) -> bytes:
             title=item.title, link=item.link,
             # RSS readers show <description>, so it carries the full post; Atom has both.
             description=item.content if spec.fmt == "rss" else (item.summary or item.title),
-            content=item.content if spec.fmt == "atom" else None, unique_id=item.id, unique_id_is_permalink=True,
+            content=item.content if spec.fmt == "atom" else None,
+            unique_id=item.id, unique_id_is_permalink=True,
             pubdate=item.published, updateddate=item.updated,
             author_name=item.author or spec.author, categories=item.categories,
         )

@@ -223,9 +223,9 @@ class Planner:
                   tuple(sorted({**dict(missing.context), "rooted_links": True}.items())))
         entries = []
         for job in pages:
-            meta = dict(job.context).get("meta")
-            if isinstance(meta, Meta) and not meta.noindex:
-                entries.append(_sitemap_entry(meta))
+            page_meta = dict(job.context).get("meta")
+            if isinstance(page_meta, Meta) and not page_meta.noindex:
+                entries.append(_sitemap_entry(page_meta))
         body = "".join(sorted(entries))
         yield Job("sitemap.xml", "bytes", "sitemap", data=(
             '<?xml version="1.0" encoding="UTF-8"?>\n'

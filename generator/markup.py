@@ -42,7 +42,7 @@ class Rendered:
 class _DocState:
     """What the tree processor learns about the document being converted."""
 
-    source: PurePosixPath = PurePosixPath()
+    source: PurePosixPath = field(default_factory=PurePosixPath)
     quotes: list[str] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
 

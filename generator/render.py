@@ -45,7 +45,7 @@ def theme_dirs(cfg: SiteConfig) -> tuple[Path, ...]:
 
 
 def direction(lang: str) -> str:
-    return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+    return "rtl" if lang.split("-", maxsplit=1)[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class Catalogue:
         return cls(merged)
 
     def gettext(self, lang: str, message: str, **values: object) -> str:
-        for candidate in (lang, lang.split("-")[0]):
+        for candidate in (lang, lang.split("-", maxsplit=1)[0]):
             found = self.strings.get(candidate, {}).get(message)
             if found:
                 return found.format(**values) if values else found

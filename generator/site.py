@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 from .config import Campaign, SiteConfig
 from .content import Post
-from .errors import Problem, warning
+from .errors import Problem
 from .markup import SITE, SOURCE, Rendered
 from .urls import Urls, slugify
 
@@ -150,9 +150,10 @@ def _resolve_translations(posts: Sequence[Post], problems: list[Problem]) -> lis
                 problems.append(Problem(post.source, post.line("translation_of"),
                                         f"'translation_of' names \"{post.translation_of}\", but "
                                         f"no {post.kind} has that file name or slug"))
-                continue
-            post = replace(post, key=original.key)
-        resolved.append(post)
+            else:
+                resolved.append(replace(post, key=original.key))
+        else:
+            resolved.append(post)
     seen: dict[tuple[str, str], Post] = {}
     for post in sorted(resolved, key=lambda p: (p.translation_of != "", str(p.rel))):
         first = seen.setdefault((post.key, post.lang), post)
