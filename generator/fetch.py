@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import threading
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +34,7 @@ from . import __version__
 
 PROJECT_URL = "https://github.com/campaign-microsite/campaign-microsite"
 MAX_BYTES = 2 * 1024 * 1024
+GRACE = 0.5  # lets a fetcher report its own reason before fetch_all stops waiting for it
 MAX_REDIRECTS = 5
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
@@ -220,11 +223,46 @@ def _connect_reason(exc: httpx.ConnectError, url: str) -> str:
     return f"could not connect to '{host}' ({text or type(exc).__name__})"
 
 
+def fetch_all(jobs: Sequence[tuple[str, str, Validators]], fetcher: Fetcher,
+              deadline: float) -> dict[str, Fetched | FetchError]:
+    """Fetch ``(id, url, validators)`` jobs at once; by ``deadline`` seconds all have answered.
+
+    Each job runs on its own daemon thread: one stuck where no timeout reaches (a DNS lookup,
+    headers sent a byte at a time) is left behind rather than holding up the build or the exit,
+    and counts as timed out.
+    """
+    answers: queue.SimpleQueue[tuple[str, Fetched | FetchError]] = queue.SimpleQueue()
+
+    def run(feed_id: str, url: str, validators: Validators) -> None:
+        try:
+            answer: Fetched | FetchError = fetcher(url, validators, deadline)
+        except FetchError as exc:
+            answer = exc
+        except Exception as exc:  # a fetcher's bug must not break the build either
+            answer = FetchError(f"it failed unexpectedly ({type(exc).__name__}: {exc})")
+        answers.put((feed_id, answer))
+
+    for job in jobs:
+        threading.Thread(target=run, args=job, name=f"feed {job[0]}", daemon=True).start()
+    until = time.monotonic() + deadline + GRACE
+    outcomes: dict[str, Fetched | FetchError] = {}
+    while len(outcomes) < len(jobs):
+        try:
+            feed_id, answer = answers.get(timeout=max(0.0, until - time.monotonic()))
+        except queue.Empty:
+            break
+        outcomes[feed_id] = answer
+    for feed_id, _, _ in jobs:
+        outcomes.setdefault(feed_id, FetchError(f"timed out after {seconds(deadline)}"))
+    return outcomes
+
+
 @dataclass(frozen=True, slots=True)
 class CachedCopy:
     """A feed's last good body, where it came from and when."""
 
-    url: str
+    url: str  # as configured: the copy is only reused for the same URL
+    location: str  # after redirects: the feed's relative links resolve against it
     body: bytes
     content_type: str
     fetched_at: datetime
@@ -250,7 +288,8 @@ class FeedCache:
             body = body_path.read_bytes()
             if meta["url"] != url or meta["sha256"] != hashlib.sha256(body).hexdigest():
                 return None
-            return CachedCopy(url, body, str(meta.get("content_type", "")),
+            return CachedCopy(url, str(meta.get("location", url)), body,
+                              str(meta.get("content_type", "")),
                               datetime.fromisoformat(meta["fetched_at"]),
                               Validators(str(meta.get("etag", "")),
                                          str(meta.get("last_modified", ""))))
@@ -263,7 +302,7 @@ class FeedCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         if body_changed:
             _write_atomically(body_path, copy.body)
-        meta = {"url": copy.url, "etag": copy.validators.etag,
+        meta = {"url": copy.url, "location": copy.location, "etag": copy.validators.etag,
                 "last_modified": copy.validators.last_modified,
                 "fetched_at": copy.fetched_at.isoformat(), "content_type": copy.content_type,
                 "sha256": hashlib.sha256(copy.body).hexdigest()}

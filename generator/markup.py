@@ -159,7 +159,7 @@ class Markup:
             output_format="html",
         )
         self._md.treeprocessors.register(_SiteTree(self._md, content_dir, self._state),
-                                         "microsite", 25)
+                                         "microsite", 15)  # after inline (20), before toc (5)
 
     def render(self, body: str, source: PurePosixPath) -> Rendered:
         """Convert one body; ``source`` is the file's path under content/."""
