@@ -1,26 +1,37 @@
-"""The one orchestrator: config → content → markup → site → plan → render → write → report."""
+"""The one orchestrator: config → content → markup → site → plan → render → write → report.
+
+Rebuilds are incremental: Markdown is cached on disk by content hash (:mod:`cache`), and an
+output whose job digest matches the previous build's is reused rather than rendered again
+(:mod:`incremental`). The result is byte-identical to a clean build either way.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+import jinja2
+
+from .cache import MarkupCache, markup_key, stat_signature
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
 from .errors import BuildError, Problem, Severity, raise_if_errors
 from .feeds import render_feed
+from .incremental import load_manifest, save_manifest, site_salt, template_salts
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter
 from .render import make_environment, render_page, theme_dirs
 from .site import Site, build_site, published
 from .urls import output_file
+from .workers import cpu_count, map_slices
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +43,13 @@ class BuildOptions:
     future: bool = False
     strict: bool = False
     offline: bool = False
+    processes: int = 0  # 0: every core
+    cache: bool = True  # reuse .cache/ (rendered Markdown, unchanged outputs)
+
+    @property
+    def cache_dir(self) -> Path:
+        """``.cache/`` beside the content folder (git-ignored)."""
+        return self.content_dir.resolve().parent / ".cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +62,7 @@ class BuildReport:
     scheduled: int
     warnings: tuple[Problem, ...] = field(default=())
     output_dir: Path = Path()
+    rendered_paths: tuple[str, ...] = ()  # site paths rendered (not reused) this time
 
 
 def _copies(cfg: SiteConfig, themes: Sequence[Path]) -> Iterator[Job]:
@@ -64,14 +83,33 @@ def _tree(root: Path, prefix: str, seen: set[str], origin: str) -> Iterator[Job]
             if site_path not in seen:
                 seen.add(site_path)
                 yield Job(site_path, "copy", f"{origin}/{path.relative_to(root).as_posix()}",
-                          source=path)
-        elif path.is_file() and path.name == ".nojekyll":
-            continue
+                          source=path, digest_extra=stat_signature(path))
 
 
-def render_bodies(cfg: SiteConfig, posts: Iterable[Post]) -> dict[PurePosixPath, Rendered]:
-    markup = Markup(cfg.content_dir)
-    return {post.rel: markup.render(post.body, post.rel) for post in posts}
+def _render_slice(content_dir: Path) -> Callable[[Sequence[Post]], list[Rendered]]:
+    def run(posts: Sequence[Post]) -> list[Rendered]:
+        markup = Markup(content_dir)
+        return [markup.render(post.body, post.rel) for post in posts]
+    return run
+
+
+def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | None,
+                  processes: int) -> dict[PurePosixPath, Rendered]:
+    """Every post's body as HTML: from the cache when its text is unchanged."""
+    bodies: dict[PurePosixPath, Rendered] = {}
+    todo: list[Post] = []
+    for post in posts:
+        hit = cache.get(markup_key(post.rel, post.body)) if cache else None
+        if hit is None:
+            todo.append(post)
+        else:
+            bodies[post.rel] = hit
+    for post, rendered in zip(todo, map_slices(_render_slice(cfg.content_dir), todo, processes,
+                                               minimum=40), strict=True):
+        bodies[post.rel] = rendered
+        if cache:
+            cache.put(markup_key(post.rel, post.body), rendered)
+    return bodies
 
 
 def plan(site: Site, themes: Sequence[Path]) -> list[Job]:
@@ -94,15 +132,53 @@ def _clashes(jobs: Sequence[Job]) -> list[Problem]:
     return problems
 
 
-def build(options: BuildOptions, *, now: datetime | None = None) -> BuildReport:
+def make_output(job: Job, env: jinja2.Environment) -> bytes:
+    """The bytes of one output file."""
+    if job.kind == "page":
+        return render_page(env, job.template, dict(job.context)).encode("utf-8")
+    if job.kind == "feed":
+        assert job.feed is not None
+        return render_feed(job.feed)
+    if job.kind == "copy":
+        assert job.source is not None
+        return job.source.read_bytes()
+    return job.data
+
+
+def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path
+                 ) -> Callable[[Sequence[Job]], list[int]]:
+    def run(jobs: Sequence[Job]) -> list[int]:
+        env = make_environment(cfg, themes)
+        sizes = []
+        for job in jobs:
+            target = tmp / output_file(job.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                data = make_output(job, env)
+            except jinja2.TemplateError as exc:
+                raise BuildError([Problem(None, None, f"template error while making "
+                                                      f"{job.path or 'the home page'}: {exc}")]
+                                 ) from exc
+            target.write_bytes(data)
+            sizes.append(len(data))
+        return sizes
+    return run
+
+
+def build(options: BuildOptions, *, now: datetime | None = None,
+          progress: Progress | None = None) -> BuildReport:
     """Build the site into ``options.output_dir``; raise BuildError with every problem."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
+    say = progress or (lambda _message: None)
+    processes = options.processes or cpu_count()
     cfg = load_config(options.content_dir, options.base_url)
     posts, problems = load_posts(cfg)
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
-    bodies = render_bodies(cfg, kept)
+    cache = MarkupCache(options.cache_dir, cfg.content_dir) if options.cache else None
+    say(f"Rendering {len(kept)} posts and pages…")
+    bodies = render_bodies(cfg, kept, cache, processes)
     site, site_problems = build_site(cfg, kept, bodies, now, future=options.future)
     problems.extend(site_problems)
     raise_if_errors(problems)
@@ -114,29 +190,29 @@ def build(options: BuildOptions, *, now: datetime | None = None) -> BuildReport:
         raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
 
     env = make_environment(cfg, themes)
-    rendered = 0
+    salt = site_salt(cfg, themes)
+    salts = template_salts(env)
+    digests = {job.path: job.digest(salt + salts.get(job.template, "")) for job in jobs}
+    previous = load_manifest(options.cache_dir, options.output_dir) if options.cache else {}
+    old_root = options.output_dir.resolve()
     with SiteWriter(options.output_dir) as writer:
+        todo: list[Job] = []
         for job in jobs:
-            writer.write(output_file(job.path), _make(job, env), job.origin)
-            rendered += job.kind in ("page", "feed")
+            rel = output_file(job.path)
+            old = old_root / rel
+            if previous.get(job.path) == digests[job.path] and old.is_file():
+                writer.link(rel, old, job.origin)
+            else:
+                writer.written[rel] = job.origin
+                todo.append(job)
+        say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
+        map_slices(_write_slice(cfg, themes, writer.tmp), todo, processes, minimum=150)
+    if options.cache:
+        save_manifest(options.cache_dir, options.output_dir, digests)
     return BuildReport(
-        written=len(jobs), rendered=rendered, reused=0,
+        written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started,
         posts=sum(len(lang.posts) for lang in site.languages), scheduled=scheduled,
         warnings=warnings, output_dir=options.output_dir,
+        rendered_paths=tuple(job.path for job in todo),
     )
-
-
-def _make(job: Job, env: object) -> bytes:
-    import jinja2  # noqa: PLC0415 - typing only
-
-    assert isinstance(env, jinja2.Environment)
-    if job.kind == "page":
-        return render_page(env, job.template, dict(job.context)).encode("utf-8")
-    if job.kind == "feed":
-        assert job.feed is not None
-        return render_feed(job.feed)
-    if job.kind == "copy":
-        assert job.source is not None
-        return job.source.read_bytes()
-    return job.data

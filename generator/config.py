@@ -117,10 +117,17 @@ def describe(value: object) -> str:
     return str(value)
 
 
-def unknown_key_message(key: object, known: tuple[str, ...], where: str = "") -> str:
+def unknown_key_message(key: object, known: tuple[str, ...], where: str = "",
+                        what: str = "key") -> str:
+    """``unknown key 'x'; did you mean 'y'?``, or the choices when none is close."""
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys are {', '.join(known)}"
-    return f"unknown key '{key}'{where}{hint}"
+    if close:
+        hint = f"; did you mean '{close[0]}'?"
+    elif known:
+        hint = f"; use one of: {', '.join(known)}"
+    else:
+        hint = f"; site.yaml defines no {what}s yet"
+    return f"unknown {what} '{key}'{where}{hint}"
 
 
 class _Reader:
@@ -137,7 +144,8 @@ class _Reader:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.fail(keys, f"'{label}' must be a list of keys (got {describe(value)})")
+            what = f"'{label}'" if label else CONFIG_NAME
+            self.fail(keys, f"{what} must be keys like 'name: value' (got {describe(value)})")
             return {}
         where = f" in '{label}'" if label else ""
         for key in value:
@@ -154,17 +162,44 @@ class _Reader:
         return {}
 
     def get(self, keys: tuple[str | int, ...], value: Any, default: T,
-            check: Callable[[Any], T | None], expected: str, required: bool = False) -> T:
+            check: Callable[[Any], T | None], expected: str, required: bool = False,
+            blank: str = "") -> T:
+        """The checked value; ``blank`` is the message when the key is there but empty."""
         name = str(keys[-1])
         if value is None:
             if required:
                 self.fail(keys, f"'{name}' is required: {expected}")
+            elif blank and keys in self.doc.lines:
+                self.fail(keys, blank)
             return default
         result = check(value)
         if result is None:
             self.fail(keys, f"'{name}' must be {expected} (got {describe(value)})")
             return default
         return result
+
+    def strings(self, keys: tuple[str | int, ...], value: Any,
+                item: Callable[[Any], str | None], expected: str, blank: str = ""
+                ) -> tuple[str, ...]:
+        """A list of strings (or one string), with a message on the line of each bad item."""
+        name = str(keys[-1])
+        if value is None:
+            if blank and keys in self.doc.lines:
+                self.fail(keys, blank)
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list):
+            self.fail(keys, f"'{name}' must be {expected} (got {describe(value)})")
+            return ()
+        out = []
+        for index, raw in enumerate(items):
+            checked = item(raw)
+            if checked is None:
+                where = keys if isinstance(value, str) else (*keys, index)
+                self.fail(where, f"'{name}' must be {expected} (got {describe(raw)})")
+            else:
+                out.append(checked)
+        return tuple(out)
 
 
 def _text(value: Any) -> str | None:
@@ -182,18 +217,6 @@ def _matching(pattern: re.Pattern[str], strip: str = "") -> Callable[[Any], str 
             return None
         text = text.lstrip(strip)
         return text if pattern.match(text) else None
-    return check
-
-
-def _string_list(item: Callable[[Any], str | None]) -> Callable[[Any], tuple[str, ...] | None]:
-    def check(value: Any) -> tuple[str, ...] | None:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list):
-            return None
-        out = [item(v) for v in items]
-        if any(v is None for v in out):
-            return None
-        return tuple(v for v in out if v is not None)
     return check
 
 
@@ -257,6 +280,10 @@ _FEED = ("title", "url", "limit", "link")
 
 _HANDLE_EXPECTED = "an X handle: letters, digits or _ , at most 15, without @"
 _TAGS_EXPECTED = "a list of hashtags without '#': letters, digits and _, not only digits"
+_TAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
+               "like hashtags: [DCPSEquity, EdEquity]")
+_COLOR_BLANK = ("'color' is empty; put a colour in quotes, like color: \"#0b5394\" "
+                "(without quotes, '#' starts a comment)")
 
 
 def _campaign(r: _Reader, cid: Any, raw: Any) -> Campaign | None:
@@ -279,16 +306,16 @@ def _campaign(r: _Reader, cid: Any, raw: Any) -> Campaign | None:
         mastodon=r.get((*keys, "mastodon"), data.get("mastodon"), "",
                        _matching(re.compile(r"^@?[A-Za-z0-9_]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")),
                        "a Mastodon address like @team@district.social"),
-        hashtags=r.get((*keys, "hashtags"), data.get("hashtags"), (),
-                       _string_list(_matching(_HASHTAG, "#")), _TAGS_EXPECTED),
-        related=r.get((*keys, "related"), data.get("related"), (),
-                      _string_list(_matching(_HANDLE, "@")), "a list of X handles without @"),
+        hashtags=r.strings((*keys, "hashtags"), data.get("hashtags"),
+                           _matching(_HASHTAG, "#"), _TAGS_EXPECTED, blank=_TAGS_BLANK),
+        related=r.strings((*keys, "related"), data.get("related"), _matching(_HANDLE, "@"),
+                          "a list of X handles without @"),
         color=r.get((*keys, "color"), data.get("color"), "#0b5394", _matching(_COLOR),
-                    'a colour like "#0b5394" (in quotes)'),
+                    'a colour like "#0b5394" (in quotes)', blank=_COLOR_BLANK),
         goal_per_day=r.get((*keys, "goal_per_day"), data.get("goal_per_day"), 1.0, _goal,
                            "a number of posts per day, like 1 or 2"),
-        feeds=r.get((*keys, "feeds"), data.get("feeds"), (), _string_list(_text),
-                    "a list of feed ids from 'feeds:'"),
+        feeds=r.strings((*keys, "feeds"), data.get("feeds"), _text,
+                        "a list of feed ids from 'feeds:'"),
     )
 
 
@@ -320,9 +347,11 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
     if doc.data is not None and not isinstance(doc.data, dict):
         raise BuildError(problems)
     share = r.mapping(("share",), top.get("share"), _SHARE, "share")
-    networks = r.get(("share", "networks"), share.get("networks"), NETWORKS,
-                     _string_list(lambda v: v if v in NETWORKS else None),
-                     "a list of networks from: " + ", ".join(NETWORKS))
+    networks = NETWORKS
+    if share.get("networks") is not None:
+        networks = r.strings(("share", "networks"), share.get("networks"),
+                             lambda v: v if v in NETWORKS else None,
+                             "a list of networks from: " + ", ".join(NETWORKS))
     campaigns_raw = r.entries(("campaigns",), top.get("campaigns"))
     feeds_raw = r.entries(("feeds",), top.get("feeds"))
     campaigns = [c for cid, raw in campaigns_raw.items() if (c := _campaign(r, cid, raw))]
@@ -335,13 +364,11 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
         for i, fid in enumerate(c.feeds):
             if fid not in feed_ids:
                 r.fail(("campaigns", c.id, "feeds", i), unknown_key_message(
-                    fid, tuple(sorted(feed_ids)), " in this campaign's 'feeds'").replace(
-                    "unknown key", "unknown feed"))
+                    fid, tuple(sorted(feed_ids)), " in this campaign's 'feeds'", what="feed"))
     language = r.get(("language",), top.get("language"), "en", _matching(_LANG),
                      "a language tag like en or es-US")
-    no_languages: tuple[str, ...] = ()
-    languages = r.get(("languages",), top.get("languages"), no_languages,
-                      _string_list(_matching(_LANG)), "a list of language tags like [es, am, zh]")
+    languages = r.strings(("languages",), top.get("languages"), _matching(_LANG),
+                          "a list of language tags like [es, am, zh]")
     cfg = SiteConfig(
         content_dir=path.parent,
         title=r.get(("title",), top.get("title"), "Untitled", _text, "the site's name",
@@ -365,9 +392,24 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
         campaigns=tuple(campaigns),
         feeds=tuple(feeds),
     )
+    _check_theme(r, cfg)
     if problems:
-        raise BuildError(problems)
+        raise BuildError(sorted(problems, key=lambda p: p.line or 0))
     return cfg
+
+
+def theme_roots(content_dir: Path) -> tuple[Path, ...]:
+    """Where a theme named in site.yaml may live: ``themes/`` next to content/, or inside it."""
+    return (content_dir.parent / "themes", content_dir / "themes")
+
+
+def _check_theme(r: _Reader, cfg: SiteConfig) -> None:
+    if cfg.theme == "default" or any((root / cfg.theme).is_dir()
+                                     for root in theme_roots(cfg.content_dir)):
+        return
+    r.fail(("theme",), f"'theme' is {describe(cfg.theme)}, but there is no themes/{cfg.theme}/ "
+                       f"folder next to {cfg.content_dir.name}/ or inside it; add the theme "
+                       "there, or use theme: default")
 
 
 def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
@@ -377,12 +419,13 @@ def load_config(content_dir: Path, base_url: str | None = None) -> SiteConfig:
         raise BuildError([Problem(path, None, f"no {CONFIG_NAME} here; is --content the folder "
                                               "with your posts/ and site.yaml?")])
     if base_url is not None and _base_url(base_url) is None:
-        raise BuildError([Problem(None, None, f"--base-url must be an absolute http(s) address "
+        raise BuildError([Problem(None, None, "--base-url must be an absolute http(s) address "
+                                              "like https://example.github.io/site/ "
                                               f"(got {describe(base_url)})")])
     try:
         doc = load_yaml(read_text(path), path)
     except TextError as exc:
-        raise BuildError([Problem(path, None, str(exc))]) from exc
+        raise BuildError([Problem(path, exc.line, str(exc))]) from exc
     except YamlProblem as exc:
         raise BuildError([exc.problem]) from exc
     return parse_config(doc, path, _base_url(base_url) if base_url else None)

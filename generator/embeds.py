@@ -248,13 +248,13 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str = "",
         if isinstance(problem, xml.sax.SAXParseException):
             raise FeedUnusable(f"the feed is not well-formed XML: {problem.getMessage()} on "
                                f"line {problem.getLineNumber()}", problem.getLineNumber())
-        raise FeedUnusable(f"the feed could not be read ({problem})")
+        raise FeedUnusable(f"the feed could not be read: {problem}")
     if not parsed.get("version"):
         raise FeedUnusable("the address gave a web page, not a feed"
                            if _looks_like_html(body, content_type)
                            else "the answer is not an RSS or Atom feed")
     if problem is not None and not parsed.entries:
-        raise FeedUnusable(f"the feed has no entries and could not be read cleanly ({problem})")
+        raise FeedUnusable(f"the feed has no entries and could not be read cleanly: {problem}")
     ranked = sorted(((_date(e), i, e) for i, e in enumerate(parsed.entries)),
                     key=lambda t: (t[0] is not None, t[0] or datetime.min.replace(tzinfo=UTC),
                                    -t[1]), reverse=True)

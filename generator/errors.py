@@ -57,6 +57,10 @@ class BuildError(Exception):
         self.problems = tuple(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[BuildError], tuple[tuple[Problem, ...]]]:
+        # So a worker process can send its problems back intact.
+        return (BuildError, (self.problems,))
+
 
 def raise_if_errors(problems: Iterable[Problem]) -> None:
     """Raise every error in ``problems`` together (warnings alone pass)."""

@@ -127,6 +127,10 @@ class HttpFetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         try:
+            httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"the address is not valid: {exc}") from exc
+        try:
             with httpx.Client(headers=headers, follow_redirects=False) as client:
                 return self._follow(client, url, until, timeout, bool(validators.etag or
                                                                       validators.last_modified))
@@ -134,8 +138,14 @@ class HttpFetcher:
             raise FetchError(self._timeout_reason(exc, until, timeout)) from exc
         except httpx.ConnectError as exc:
             raise FetchError(_connect_reason(exc, url)) from exc
-        except (httpx.HTTPError, httpx.InvalidURL, zlib.error) as exc:
-            raise FetchError(f"the download failed ({exc or type(exc).__name__})") from exc
+        except httpx.InvalidURL as exc:  # the first URL was valid, so a redirect was not
+            raise FetchError("it redirects to something that is not a web address") from exc
+        except httpx.RemoteProtocolError as exc:
+            if "location header" in str(exc):
+                raise FetchError("it redirects to something that is not a web address") from exc
+            raise FetchError(f"the server broke the HTTP rules: {exc}") from exc
+        except (httpx.HTTPError, zlib.error) as exc:
+            raise FetchError(f"the download failed: {exc or type(exc).__name__}") from exc
 
     def _follow(self, client: httpx.Client, url: str, until: float, timeout: float,
                 conditional: bool) -> Fetched:
@@ -153,8 +163,8 @@ class HttpFetcher:
                         raise FetchError(f"it redirects to {target[:80]!r}, "
                                          "which is not a web address")
                     if target in seen:
-                        raise FetchError(f"it redirects in a loop ({' → '.join(seen)} → "
-                                         f"{target})")
+                        raise FetchError(f"it redirects in a loop: {' → '.join(seen)} → "
+                                         f"{target}")
                     seen.append(target)
                     continue
                 if status == 304 and conditional:
@@ -192,8 +202,8 @@ class HttpFetcher:
                 raise FetchError(f"the feed unpacks to more than {_size(self.max_bytes)}"
                                  if inflater else too_big)
             if time.monotonic() > until:
-                raise FetchError(f"the server sent the feed too slowly (gave up after "
-                                 f"{seconds(timeout)})")
+                raise FetchError(f"the server sent the feed too slowly and was cut off after "
+                                 f"{seconds(timeout)}")
         if inflater:
             body += inflater.flush()
         if len(body) > self.max_bytes:
@@ -219,8 +229,8 @@ def _connect_reason(exc: httpx.ConnectError, url: str) -> str:
     if "Connection refused" in text:
         return f"'{host}' refused the connection"
     if "CERTIFICATE_VERIFY_FAILED" in text or "SSL" in text:
-        return f"the secure connection to '{host}' failed ({text})"
-    return f"could not connect to '{host}' ({text or type(exc).__name__})"
+        return f"the secure connection to '{host}' failed: {text}"
+    return f"could not connect to '{host}': {text or type(exc).__name__}"
 
 
 def fetch_all(jobs: Sequence[tuple[str, str, Validators]], fetcher: Fetcher,
@@ -239,7 +249,7 @@ def fetch_all(jobs: Sequence[tuple[str, str, Validators]], fetcher: Fetcher,
         except FetchError as exc:
             answer = exc
         except Exception as exc:  # a fetcher's bug must not break the build either
-            answer = FetchError(f"it failed unexpectedly ({type(exc).__name__}: {exc})")
+            answer = FetchError(f"it failed unexpectedly: {type(exc).__name__}: {exc}")
         answers.put((feed_id, answer))
 
     for job in jobs:

@@ -25,6 +25,7 @@ SITE = "site:"  # a site path, e.g. site:images/x.jpg
 SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. site-src:posts/a.md
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
+MARKUP_VERSION = "1"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -36,6 +37,7 @@ class Rendered:
     quotes: tuple[str, ...] = ()
     headings: tuple[tuple[int, str, str], ...] = ()  # (level, id, text)
     problems: tuple[tuple[int | None, str], ...] = ()  # (line or None, message)
+    deps: tuple[str, ...] = ()  # content files its links and images point at
 
 
 @dataclass(slots=True)
@@ -45,6 +47,7 @@ class _DocState:
     source: PurePosixPath = field(default_factory=PurePosixPath)
     quotes: list[str] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
+    deps: set[str] = field(default_factory=set)
 
 
 def _text_of(element: ET.Element) -> str:
@@ -115,6 +118,11 @@ class _SiteTree(Treeprocessor):
 
     def _find(self, path: str) -> PurePosixPath | None:
         """A content-relative path: from the content folder first, then from the file."""
+        found = self._lookup(path)
+        self.state.deps.add(str(found) if found else path)
+        return found
+
+    def _lookup(self, path: str) -> PurePosixPath | None:
         for base in (PurePosixPath(), self.state.source.parent):
             candidate = PurePosixPath(base, path)
             parts: list[str] = []
@@ -166,6 +174,7 @@ class Markup:
         self._state.source = source
         self._state.quotes.clear()
         self._state.problems.clear()
+        self._state.deps.clear()
         self._md.reset()
         html = self._md.convert(body)
         tokens = getattr(self._md, "toc_tokens", [])
@@ -174,6 +183,7 @@ class Markup:
             quotes=tuple(self._state.quotes),
             headings=tuple(_flatten(tokens)),
             problems=tuple(self._state.problems),
+            deps=tuple(sorted(self._state.deps)),
         )
 
 

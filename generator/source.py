@@ -7,6 +7,7 @@ are booleans, so ``lang: no`` (Norwegian) or ``tags: [on, off]`` mean what the w
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,13 @@ MAX_FILE_BYTES = 1_000_000
 class TextError(Exception):
     """A file that cannot be read as text; the message is ready for the writer."""
 
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
 
 def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     """The file's text, without a byte-order mark and with ``\\n`` line ends."""
@@ -31,7 +39,9 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         size = path.stat().st_size
         if size > limit:
             raise TextError(
-                f"file is {size:,} bytes; the limit is {limit:,}. Split it into smaller posts"
+                f"the file is {size:,} bytes, over the limit of {limit:,} for one file; "
+                "split it into smaller posts, and keep pictures in content/images/ "
+                "rather than pasted into the text"
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -39,10 +49,18 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if data.startswith(_UTF16_MARKS):
+            raise TextError("the file is saved as UTF-16 text; save it as UTF-8 in your "
+                            "editor (choose UTF-8 under 'Save As' or 'Encoding')", 1) from exc
         line = data[: exc.start].count(b"\n") + 1
         raise TextError(
-            f"line {line} is not UTF-8 text; save the file as UTF-8 in your editor"
+            f"this line is not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as "
+            "UTF-8 in your editor (choose UTF-8 under 'Save As' or 'Encoding')", line
         ) from exc
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise TextError("the file contains NUL characters, so it is not plain text (perhaps it "
+                        "is saved as UTF-16); save it as UTF-8 text", line)
     text = text.removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -84,12 +102,21 @@ def _walk(node: yaml.Node, path: KeyPath, offset: int, out: dict[KeyPath, int]) 
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            out[(*path, key)] = key_node.start_mark.line + 1 + offset
+            line = key_node.start_mark.line + 1 + offset
+            if (*path, key) in out:
+                raise _Duplicate(key, out[(*path, key)], line)
+            out[(*path, key)] = line
             _walk(value_node, (*path, key), offset, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             out[(*path, index)] = item.start_mark.line + 1 + offset
             _walk(item, (*path, index), offset, out)
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str, first: int, again: int) -> None:
+        self.key, self.first, self.again = key, first, again
+        super().__init__(key)
 
 
 def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDoc:
@@ -99,21 +126,77 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDoc:
         node = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 + offset) if mark else first_line
-        what = exc.problem or "is not valid YAML"
-        hint = ""
-        if "mapping values are not allowed" in what:
-            hint = "; a value containing ': ' needs quotes around it"
-        elif "found character '\\t'" in what:
-            hint = "; indent with spaces, not tabs"
-        raise YamlProblem(Problem(path, line, f"YAML error: {what}{hint}")) from exc
+        line, message = explain_yaml_error(exc, text, front_matter=first_line > 1)
+        raise YamlProblem(Problem(path, line + 1 + offset, message)) from exc
     except yaml.YAMLError as exc:
-        raise YamlProblem(Problem(path, first_line, f"YAML error: {exc}")) from exc
+        raise YamlProblem(Problem(path, first_line, f"this is not valid YAML ({exc})")) from exc
     lines: dict[KeyPath, int] = {}
     if node is not None:
-        _walk(node, (), offset, lines)
+        try:
+            _walk(node, (), offset, lines)
+        except _Duplicate as dup:
+            raise YamlProblem(Problem(path, dup.again, (
+                f"'{dup.key}' is given twice (also on line {dup.first}); keep only one"))) from dup
     return YamlDoc(data, lines, first_line)
+
+
+def _quote_value(source_line: str) -> str:
+    """``key: value`` with the value in double quotes, as the writer should type it."""
+    key, _, value = source_line.strip().partition(":")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    # A JSON string is a valid YAML double-quoted value, with every character escaped right.
+    return f"{key}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str, front_matter: bool
+                       ) -> tuple[int, str]:
+    """(0-based line in ``text``, plain-English message) for a YAML syntax error."""
+    problem, context = exc.problem or "", exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line, mark.column) if mark else (0, 0)
+    opened = exc.context_mark.line if exc.context_mark else line
+    source_lines = text.split("\n")
+    source = source_lines[line] if line < len(source_lines) else ""
+    has_key = bool(re.match(r"^\s*[\w-]+:\s", source))
+    if "'\\t'" in problem:
+        return line, "this line has a tab character; indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        if ": " in source[:column] or source[:column].rstrip().endswith(":"):
+            return line, f"this value contains ': ', so it needs quotes: {_quote_value(source)}"
+        return line, ("this line is indented differently from the lines above; line up keys "
+                      "at the same level with the same number of spaces")
+    value = source.partition(":")[2].strip() if has_key else ""
+    special = re.search(r"found character '(.)' that cannot start any token", problem)
+    if "could not determine a constructor" in problem:
+        special = re.search(r"(!)", value)
+    if special or "alias" in context or "anchor" in context or "undefined alias" in problem:
+        char = special.group(1) if special else value[:1] or "*"
+        fix = f": {_quote_value(source)}" if value.startswith(char) else ""
+        return line, f"a value that starts with '{char}' needs quotes around it{fix}"
+    if "while scanning a quoted scalar" in context:
+        return opened, "the quote mark that opens this value is never closed; end the value " \
+                       "with the same quote mark"
+    brackets = {"flow sequence": ("a list", "[", "]"), "flow mapping": ("a group", "{", "}")}
+    for kind, (what, start, end) in brackets.items():
+        if kind in context:
+            return opened, (f"{what} that starts with '{start}' on this line is not closed; "
+                            f"end it with '{end}' (and put quotes around items that contain "
+                            "commas or colons)")
+    if "expected <block end>" in problem and has_key and "block mapping" in context:
+        if value.startswith("[") and value.endswith("]"):
+            return line, "there is text after the ']' that ends this list; remove it"
+        return line, ("text follows a closing quote or ']' on this line; put the whole value "
+                      f"in double quotes: {_quote_value(source)}")
+    if "expected <block end>" in problem:
+        return line, ("this line does not line up with the lines above; check its indentation, "
+                      "and do not mix '- ' list items with 'key: value' lines at one level")
+    if "expected a single document" in context:
+        return line, "a second '---' line starts another document here; remove it"
+    end = "the end of the front matter" if front_matter else "the end of the file"
+    detail = problem.replace("'<stream end>'", end).replace("<stream end>", end)
+    return line, f"this is not valid YAML: {detail}"
 
 
 class YamlProblem(Exception):

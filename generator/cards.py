@@ -1,0 +1,529 @@
+"""Social cards: a 1200x630 PNG per page with its headline drawn in, for large link previews.
+
+X shows no headline under large cards since 2023, so the picture has to carry it. Layout is
+pure (spec + fonts → positioned runs); drawing and PNG encoding follow; ``CardCache`` keeps
+finished cards on disk by a content key so that rebuilds never redraw an unchanged card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import struct
+import tempfile
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import PIL
+from PIL import Image, ImageColor, ImageDraw, ImageFont, features
+
+from .colors import AA_TEXT, contrast, readable_on
+
+logger = logging.getLogger(__name__)
+
+RENDERER_VERSION = "1"  # bump when a change here alters the pixels of an unchanged spec
+WIDTH, HEIGHT = 1200, 630
+FONT_DIR = Path(__file__).parent / "fonts"
+MARGIN = 72
+TITLE_SIZES = (72, 66, 60, 54, 48, 44, 40)
+TITLE_MAX_LINES = 5
+TITLE_BOX = (MARGIN, WIDTH - MARGIN, 140, 516)  # left, right, top, bottom
+CAMPAIGN_BOX = (MARGIN, WIDTH - MARGIN, 52, 112)
+BAND_TOP = 548
+SITE_BOX = (MARGIN, WIDTH - MARGIN, BAND_TOP, HEIGHT)
+WHITE, INK = "#ffffff", "#111111"
+ELLIPSIS = "…"
+
+LATIN, LATIN_REGULAR = "NotoSans-Bold.ttf", "NotoSans-Regular.ttf"
+ARABIC, ETHIOPIC, CJK = "NotoSansArabic-Bold.ttf", "NotoSansEthiopic-Bold.ttf", (
+    "NotoSansCJKsc-Bold-subset.otf")
+# Line height in em per face: Arabic marks reach far above and below the Latin line.
+LINE_HEIGHT = MappingProxyType(
+    {LATIN: 1.22, LATIN_REGULAR: 1.22, ARABIC: 1.6, ETHIOPIC: 1.35, CJK: 1.32})
+PRIMARY_FACE = MappingProxyType({
+    "zh": CJK, "ja": CJK, "ko": CJK, "am": ETHIOPIC, "ti": ETHIOPIC, "ar": ARABIC,
+    "fa": ARABIC, "ur": ARABIC, "ps": ARABIC, "ckb": ARABIC, "sd": ARABIC, "ug": ARABIC,
+})
+RTL_LANGS = frozenset({"ar", "fa", "ur", "ps", "ckb", "sd", "ug", "he", "yi", "dv"})
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+_JOINERS = frozenset({0x200C, 0x200D, *range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)})
+# Line breaking in CJK text: never before closing marks, never after opening ones.
+_NO_BREAK_BEFORE = frozenset("、。，．）」』】〕》〉〗〙］｝！？：；・ー〜々ゝゞヽヾ…‥,.!?:;)]}’”%"
+                             "ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_BREAK_AFTER = frozenset("（「『【〔《〈〖〘［｛([{‘“")
+_BREAK_SPACES = frozenset({" ", "\u200b"})
+_BREAK_AFTER = frozenset({" ", "\u200b", "\u1361"})  # \u1361: the Ethiopic wordspace
+_SPACES = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")
+
+Item = tuple[str, str]  # (grapheme cluster, face file name)
+
+
+@dataclass(frozen=True, slots=True)
+class CardSpec:
+    """What a card shows; equal specs give byte-identical PNGs."""
+
+    title: str
+    campaign: str
+    site: str
+    color: str
+    lang: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class CardColors:
+    """The card's colours as ``#rrggbb``; each text colour has ≥ 4.5:1 against its background."""
+
+    background: str
+    text: str
+    band: str
+    band_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A piece of one line set in one face and one direction; ``x`` is its left edge."""
+
+    text: str
+    face: str
+    rtl: bool
+    x: float
+    width: float
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A laid-out text: its size, lines of runs in visual order, and each line's baseline."""
+
+    size: int
+    lines: tuple[tuple[Run, ...], ...]
+    baselines: tuple[float, ...]
+    truncated: bool
+    lang: str | None
+    rtl: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardLayout:
+    """Everything ``render_card`` draws, positioned."""
+
+    colors: CardColors
+    title: Block
+    campaign: Block | None
+    site: Block
+
+
+class FontBook:
+    """The bundled faces, their character maps and FreeType fonts per size; load once per build."""
+
+    def __init__(self, font_dir: Path = FONT_DIR, *, raqm: bool | None = None) -> None:
+        self.font_dir = font_dir
+        # Without raqm (Pillow needs libfribidi for it) there is no shaping or bidi.
+        self.raqm = bool(features.check("raqm")) if raqm is None else raqm
+        self.cmaps = {face: _read_cmap(font_dir / face) for face in LINE_HEIGHT}
+        self._fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    def font(self, face: str, size: int) -> ImageFont.FreeTypeFont:
+        """The FreeType font for ``face`` at ``size`` px, loaded on first use."""
+        key = (face, size)
+        if key not in self._fonts:
+            engine = ImageFont.Layout.RAQM if self.raqm else ImageFont.Layout.BASIC
+            self._fonts[key] = ImageFont.truetype(self.font_dir / face, size, layout_engine=engine)
+        return self._fonts[key]
+
+    def chain(self, lang: str, *, bold: bool) -> tuple[str, ...]:
+        """Faces to try for each character: the language's own face first."""
+        latin = LATIN if bold else LATIN_REGULAR
+        first = PRIMARY_FACE.get(_primary(lang), latin)
+        return tuple(dict.fromkeys((first, latin, ARABIC, ETHIOPIC, CJK)))
+
+    def length(self, text: str, face: str, size: int, *, rtl: bool, lang: str | None) -> float:
+        """Advance width of ``text`` set in one direction."""
+        if not self.raqm:
+            return self.font(face, size).getlength(text)
+        return self.font(face, size).getlength(
+            text, direction="rtl" if rtl else "ltr", language=lang)
+
+
+def card_colors(color: str) -> CardColors:
+    """White or ink text on the campaign colour, the colour darkened when neither reaches AA."""
+    if not _COLOR.fullmatch(color):
+        raise ValueError(f"card colour must look like #0b5394, got {color!r}")
+    background = _hex(ImageColor.getrgb(color))
+    background, text = _text_on(background)
+    band, band_text = _text_on(_mix(background, "#000000", 0.3))
+    return CardColors(background, text, band, band_text)
+
+
+def layout_card(spec: CardSpec, fonts: FontBook) -> CardLayout:
+    """Position every line of the card: the title shrinks, wraps and at last gets an ellipsis."""
+    colors = card_colors(spec.color)
+    title = _set_text(spec.title, fonts, spec.lang, TITLE_BOX, TITLE_SIZES, TITLE_MAX_LINES)
+    campaign = (_set_text(spec.campaign, fonts, "und", CAMPAIGN_BOX, (30,), 1)
+                if spec.campaign.strip() else None)
+    site = _set_text(spec.site, fonts, "und", SITE_BOX, (28,), 1, bold=False)
+    return CardLayout(colors, title, campaign, site)
+
+
+def render_card(spec: CardSpec, fonts: FontBook | None = None) -> bytes:
+    """The card as deterministic PNG bytes, 1200x630, a 16-colour palette."""
+    fonts = fonts or FontBook()
+    layout = layout_card(spec, fonts)
+    c = layout.colors
+    image = Image.new("RGB", (WIDTH, HEIGHT), c.background)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, BAND_TOP, WIDTH, HEIGHT), fill=c.band)
+    if layout.campaign is not None:
+        _draw_block(draw, layout.campaign, fonts, c.text)
+        rule_x = WIDTH - MARGIN - 64 if layout.campaign.rtl else MARGIN
+        draw.rectangle((rule_x, 124, rule_x + 64, 129), fill=c.text)
+    _draw_block(draw, layout.title, fonts, c.text)
+    _draw_block(draw, layout.site, fonts, c.band_text)
+    # A palette of exact shades between each text colour and its background keeps
+    # anti-aliasing smooth while the file stays a 4-bit PNG of a few dozen KB.
+    shades = [_mix(bg, fg, i / 7) for bg, fg in ((c.background, c.text), (c.band, c.band_text))
+              for i in range(8)]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for shade in shades for v in ImageColor.getrgb(shade)[:3]])
+    out = io.BytesIO()
+    image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def card_key(spec: CardSpec) -> str:
+    """Content hash of the spec, the renderer and the fonts and libraries that draw it."""
+    digest = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode())
+    for part in (RENDERER_VERSION, PIL.__version__, features.version("freetype2"),
+                 features.check("raqm"), *(_font_identity(FONT_DIR / f) for f in LINE_HEIGHT)):
+        digest.update(f"\0{part}".encode())
+    return digest.hexdigest()[:16]
+
+
+class CardCache:
+    """Finished cards on disk under their ``card_key``; ``rendered`` counts actual draws."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self.rendered = 0
+        self._fonts: FontBook | None = None  # loaded only when something must be drawn
+
+    def get(self, spec: CardSpec) -> bytes:
+        """The card's PNG bytes: from disk when cached, else drawn and stored atomically."""
+        path = self.cache_dir / f"{card_key(spec)}.png"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        if self._fonts is None:
+            self._fonts = FontBook()
+        data = render_card(spec, self._fonts)
+        self.rendered += 1
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-", suffix=".png")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+        return data
+
+
+def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, int],
+              sizes: tuple[int, ...], max_lines: int, *, bold: bool = True) -> Block:
+    left, right, top, bottom = box
+    clusters = _clusters(unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip()))
+    items = _assign_faces(clusters, fonts.chain(lang, bold=bold), fonts.cmaps)
+    if len(items) < len(clusters):
+        logger.info("card text %r: dropped %d characters no bundled font has",
+                    text, len(clusters) - len(items))
+    rtl = _paragraph_rtl([c for c, _ in items], lang)
+    if rtl and not fonts.raqm:
+        logger.warning("card text %r is right-to-left but Pillow has no raqm (libfribidi): "
+                       "drawn without shaping", text)
+    units = _break_units(items)
+    tag = None if lang == "und" else lang
+    factor = max((LINE_HEIGHT[f] for _, f in items), default=LINE_HEIGHT[LATIN])
+    for size in sizes:
+        line_height = size * factor
+        fit = max(1, min(max_lines, int((bottom - top) // line_height)))
+        lines = _wrap(units, fonts, size, tag, right - left)
+        if len(lines) <= fit or size == sizes[-1]:
+            break
+    truncated = len(lines) > fit
+    if truncated:
+        lines = [*lines[:fit - 1], _with_ellipsis(lines[fit - 1], fonts, size, tag, right - left)]
+    block_top = top + ((bottom - top) - len(lines) * line_height) / 2
+    baselines = tuple(block_top + (i + 0.5) * line_height + size * 0.36 for i in range(len(lines)))
+    placed = tuple(_place(line, fonts, size, tag, rtl, left, right) for line in lines)
+    return Block(size, placed, baselines, truncated, tag, rtl)
+
+
+def _draw_block(draw: ImageDraw.ImageDraw, block: Block, fonts: FontBook, fill: str) -> None:
+    for line, baseline in zip(block.lines, block.baselines, strict=True):
+        for run in line:
+            font = fonts.font(run.face, block.size)
+            if fonts.raqm:
+                draw.text((run.x, baseline), run.text, fill=fill, font=font, anchor="ls",
+                          direction="rtl" if run.rtl else "ltr", language=block.lang)
+            else:  # no bidi engine: right-to-left runs are drawn reversed, unshaped
+                text = "".join(reversed(_clusters(run.text))) if run.rtl else run.text
+                draw.text((run.x, baseline), text, fill=fill, font=font, anchor="ls")
+
+
+def _clusters(text: str) -> list[str]:
+    """Approximate extended grapheme clusters: nothing ever breaks or truncates inside one."""
+    out: list[str] = []
+    for ch in text:
+        cp = ord(ch)
+        if out and (unicodedata.category(ch) in ("Mn", "Mc", "Me") or cp in _JOINERS
+                    or ord(out[-1][-1]) == 0x200D or 0x1F3FB <= cp <= 0x1F3FF
+                    or (0x1160 <= cp <= 0x11FF and 0x1100 <= ord(out[-1][-1]) <= 0x11FF)
+                    or (0x1F1E6 <= cp <= 0x1F1FF and len(out[-1]) == 1
+                        and 0x1F1E6 <= ord(out[-1]) <= 0x1F1FF)):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def _assign_faces(clusters: list[str], chain: tuple[str, ...],
+                  cmaps: dict[str, frozenset[int]]) -> list[Item]:
+    """Each cluster with the first face that has all its characters; spaces and punctuation
+    stay in the face before them so runs are not split needlessly. Unknown ones are dropped."""
+    items: list[Item] = []
+    for cluster in clusters:
+        needed = [ord(ch) for ch in cluster if ord(ch) not in _JOINERS]
+        neutral = unicodedata.category(cluster[0])[0] in "ZPS"
+        order = ((items[-1][1], *chain) if neutral and items else chain)
+        face = next((f for f in order if all(cp in cmaps[f] for cp in needed)), None)
+        if face is not None:
+            kept = "".join(ch for ch in cluster if ord(ch) in cmaps[face])
+            if kept:
+                items.append((kept, face))
+    return items
+
+
+def _paragraph_rtl(clusters: list[str], lang: str) -> bool:
+    for cluster in clusters:
+        kind = unicodedata.bidirectional(cluster[0])
+        if kind in ("L", "R", "AL"):
+            return kind != "L"
+    return _primary(lang) in RTL_LANGS
+
+
+def _is_cjk(cluster: str) -> bool:
+    cp = ord(cluster[0])
+    return (0x2E80 <= cp <= 0x30FF or 0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF
+            or 0xF900 <= cp <= 0xFAFF or 0xFF00 <= cp <= 0xFFEF or 0x20000 <= cp <= 0x3FFFF)
+
+
+def _break_units(items: list[Item]) -> list[list[Item]]:
+    """Split into unbreakable units; a unit keeps its trailing spaces. Breaks come after
+    spaces, Ethiopic wordspaces and hyphens, and between CJK characters unless a closing
+    mark follows or an opening one precedes."""
+    units: list[list[Item]] = []
+    for item in items:
+        cluster = item[0]
+        prev = units[-1][-1][0] if units else None
+        spacey = cluster in _BREAK_SPACES
+        if prev is None or (not spacey and (
+                prev in _BREAK_AFTER
+                or (prev in ("-", "\u2010") and cluster.isalnum() and len(units[-1]) > 1)
+                or ((_is_cjk(cluster) or _is_cjk(prev)) and prev not in _BREAK_SPACES
+                    and cluster not in _NO_BREAK_BEFORE and prev not in _NO_BREAK_AFTER))):
+            units.append([item])
+        else:
+            units[-1].append(item)
+    return units
+
+
+def _width(items: list[Item], fonts: FontBook, size: int, lang: str | None) -> float:
+    return sum(fonts.length(text, face, size, rtl=rtl, lang=lang)
+               for text, face, rtl in _runs(items, False))
+
+
+def _wrap(units: list[list[Item]], fonts: FontBook, size: int, lang: str | None,
+          max_width: float) -> list[list[Item]]:
+    """Greedy fill; a unit wider than a line is split between grapheme clusters."""
+    lines: list[list[Item]] = []
+    line: list[Item] = []
+    width = 0.0
+    for whole in units:
+        unit, core = whole, _trim(whole)
+        core_width = _width(core, fonts, size, lang)
+        if line and width + core_width > max_width:
+            lines.append(_trim(line))
+            line, width = [], 0.0
+        while not line and core_width > max_width and len(core) > 1:
+            cut = next(i for i in range(len(core) - 1, 0, -1)
+                       if _width(core[:i], fonts, size, lang) <= max_width or i == 1)
+            lines.append(core[:cut])
+            unit, core = unit[cut:], core[cut:]
+            core_width = _width(core, fonts, size, lang)
+        line.extend(unit)
+        width += _width(unit, fonts, size, lang)
+    if _trim(line):
+        lines.append(_trim(line))
+    return lines
+
+
+def _trim(items: list[Item]) -> list[Item]:
+    end = len(items)
+    while end and items[end - 1][0] in _BREAK_SPACES:
+        end -= 1
+    return items[:end]
+
+
+def _with_ellipsis(line: list[Item], fonts: FontBook, size: int, lang: str | None,
+                   max_width: float) -> list[Item]:
+    line = list(line)
+    while True:
+        while line and (line[-1][0] in _BREAK_SPACES
+                        or unicodedata.category(line[-1][0][0]) in ("Po", "Pd", "Zs")):
+            line.pop()
+        face = line[-1][1] if line and ord(ELLIPSIS) in fonts.cmaps[line[-1][1]] else LATIN
+        candidate = [*line, (ELLIPSIS, face)]
+        if not line or _width(candidate, fonts, size, lang) <= max_width:
+            return candidate
+        line.pop()
+
+
+def _levels(clusters: list[str], rtl: bool) -> list[int]:
+    """Embedding levels by a small subset of the Unicode bidi algorithm (rules W2-W7, N1-N2,
+    I1-I2), enough for Arabic with Latin words and numbers inside, and the reverse."""
+    base = "R" if rtl else "L"
+    kinds: list[str | None] = []
+    strong = base
+    for cluster in clusters:
+        kind = unicodedata.bidirectional(cluster[0])
+        if kind in ("R", "AL", "L"):
+            strong = "L" if kind == "L" else "R"
+            kinds.append(strong)
+        elif kind in ("EN", "AN"):
+            kinds.append("L" if kind == "EN" and strong == "L" else "N")
+        else:
+            kinds.append(None)
+    for i, cluster in enumerate(clusters):  # "50%", "1,000": signs and separators join numbers
+        kind = unicodedata.bidirectional(cluster[0])
+        near = {kinds[j] for j in (i - 1, i + 1) if 0 <= j < len(kinds)}
+        if kinds[i] is None and kind in ("ET", "CS", "ES") and near & {"N"}:
+            kinds[i] = "N"
+    resolved: list[str] = []
+    for i, known in enumerate(kinds):
+        if known is not None:
+            resolved.append(known)
+            continue
+        # Numbers count as right-to-left for the neutrals between them (rule N1).
+        before = next(("R" if k == "N" else k for k in reversed(kinds[:i]) if k), base)
+        after = next(("R" if k == "N" else k for k in kinds[i + 1:] if k), base)
+        resolved.append(before if before == after else base)
+    table = {"L": 2, "R": 1, "N": 2} if rtl else {"L": 0, "R": 1, "N": 2}
+    return [table[k] for k in resolved]
+
+
+def _runs(items: list[Item], rtl: bool) -> list[tuple[str, str, bool]]:
+    """Runs of one face and one level, in visual order (rule L2), as (text, face, rtl)."""
+    levels = _levels([c for c, _ in items], rtl)
+    runs: list[tuple[str, str, int]] = []
+    for (cluster, face), level in zip(items, levels, strict=True):
+        if runs and runs[-1][1] == face and runs[-1][2] == level:
+            runs[-1] = (runs[-1][0] + cluster, face, level)
+        else:
+            runs.append((cluster, face, level))
+    for level in range(max((r[2] for r in runs), default=0), 0, -1):
+        i = 0
+        while i < len(runs):
+            j = i
+            while j < len(runs) and runs[j][2] >= level:
+                j += 1
+            runs[i:j] = reversed(runs[i:j])
+            i = j + 1
+    return [(text, face, level % 2 == 1) for text, face, level in runs]
+
+
+def _place(line: list[Item], fonts: FontBook, size: int, lang: str | None, rtl: bool,
+           left: int, right: int) -> tuple[Run, ...]:
+    pieces = [(text, face, is_rtl, fonts.length(text, face, size, rtl=is_rtl, lang=lang))
+              for text, face, is_rtl in _runs(line, rtl)]
+    x = right - sum(p[3] for p in pieces) if rtl else float(left)
+    placed = []
+    for text, face, is_rtl, width in pieces:
+        placed.append(Run(text, face, is_rtl, x, width))
+        x += width
+    return tuple(placed)
+
+
+def _text_on(background: str) -> tuple[str, str]:
+    """(background, text): ink or white, whichever contrasts more; darken until AA holds."""
+    text = INK if contrast(INK, background) > contrast(WHITE, background) else WHITE
+    if contrast(text, background) >= AA_TEXT:
+        return background, text
+    return readable_on(background, WHITE), WHITE
+
+
+def _mix(a: str, b: str, amount: float) -> str:
+    ca, cb = ImageColor.getrgb(a), ImageColor.getrgb(b)
+    return _hex(tuple(round(x + (y - x) * amount) for x, y in zip(ca[:3], cb[:3], strict=True)))
+
+
+def _hex(rgb: tuple[int, ...]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+
+
+def _primary(lang: str) -> str:
+    return lang.replace("_", "-").split("-")[0].lower()
+
+
+def _tables(data: bytes) -> dict[bytes, tuple[int, int]]:
+    (count,) = struct.unpack_from(">H", data, 4)
+    records = (struct.unpack_from(">4sLLL", data, 12 + 16 * i) for i in range(count))
+    return {tag: (offset, length) for tag, _, offset, length in records}
+
+
+def _read_cmap(path: Path) -> frozenset[int]:
+    """Code points the font maps to a real glyph (cmap format 4 or 12, Unicode subtables)."""
+    data = path.read_bytes()
+    cmap, _ = _tables(data)[b"cmap"]
+    (count,) = struct.unpack_from(">H", data, cmap + 2)
+    subtables = {struct.unpack_from(">HH", data, cmap + 4 + 8 * i):
+                 cmap + struct.unpack_from(">L", data, cmap + 8 + 8 * i)[0] for i in range(count)}
+    for key in ((3, 10), (0, 4), (3, 1), (0, 3)):
+        if key in subtables and struct.unpack_from(">H", data, subtables[key])[0] in (4, 12):
+            at = subtables[key]
+            break
+    else:
+        raise ValueError(f"{path}: no Unicode cmap of format 4 or 12")
+    if struct.unpack_from(">H", data, at)[0] == 12:
+        (groups,) = struct.unpack_from(">L", data, at + 12)
+        spans = (struct.unpack_from(">LL", data, at + 16 + 12 * i) for i in range(groups))
+        return frozenset(cp for start, end in spans for cp in range(start, end + 1))
+    (seg2,) = struct.unpack_from(">H", data, at + 6)
+    ends = struct.unpack_from(f">{seg2 // 2}H", data, at + 14)
+    starts = struct.unpack_from(f">{seg2 // 2}H", data, at + 16 + seg2)
+    deltas = struct.unpack_from(f">{seg2 // 2}h", data, at + 16 + 2 * seg2)
+    range_at = at + 16 + 3 * seg2
+    covered: set[int] = set()
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        (offset,) = struct.unpack_from(">H", data, range_at + 2 * i)
+        for cp in range(start, end + 1):
+            if offset:  # glyph ids come from glyphIdArray, addressed relative to this slot
+                (glyph,) = struct.unpack_from(">H", data, range_at + 2 * i + offset
+                                              + 2 * (cp - start))
+            else:
+                glyph = cp
+            if glyph and (glyph + deltas[i]) % 65536 and cp != 0xFFFF:
+                covered.add(cp)
+    return frozenset(covered)
+
+
+def _font_identity(path: Path) -> str:
+    """Name, size and the head table's whole-file checksum: cheap, changes with any edit."""
+    with path.open("rb") as handle:
+        header = handle.read(12 + 16 * 64)
+        head, _ = _tables(header)[b"head"]
+        handle.seek(head)
+        revision, checksum = struct.unpack(">4xLL", handle.read(12))
+    return f"{path.name}:{path.stat().st_size}:{revision:08x}:{checksum:08x}"

@@ -1,0 +1,100 @@
+"""What each output was built from, so a rebuild redoes only what a change affects.
+
+A job's digest covers its whole context (the post, the listing's cards, the feed's items),
+the templates it uses (followed through extends/include/import), the config, the theme's
+strings and the generator's own code. The manifest maps each output file to the digest it
+was built with; an output whose digest is unchanged is reused from the previous build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+
+from . import __version__
+from .config import SiteConfig
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+_CODE = Path(__file__).resolve().parent
+
+
+def _hash_files(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(str(path).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
+    """Changes when anything every page depends on changes: config, strings, code."""
+    strings = sorted(p for t in themes for p in (t / "i18n").glob("*.yaml"))
+    code = sorted(_CODE.glob("*.py"))
+    return hashlib.sha256(
+        f"{__version__}\0{cfg!r}\0{_hash_files(strings)}\0{_hash_files(code)}".encode()
+    ).hexdigest()
+
+
+def template_salts(env: jinja2.Environment) -> dict[str, str]:
+    """For each template: a hash of its source and of every template it pulls in."""
+    loader = env.loader
+    assert loader is not None
+    names = loader.list_templates()
+    sources: dict[str, str] = {}
+    refs: dict[str, set[str] | None] = {}
+    for name in names:
+        source, _, _ = loader.get_source(env, name)
+        sources[name] = source
+        found = set()
+        for ref in jinja2.meta.find_referenced_templates(env.parse(source)):
+            if ref is None:  # a computed name: assume it may use any template
+                found = None
+                break
+            found.add(ref)
+        refs[name] = found
+    salts = {}
+    for name in names:
+        closure: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in closure:
+                continue
+            closure.add(current)
+            deps = refs.get(current, set())
+            pending.extend(names if deps is None else deps)
+        h = hashlib.sha256()
+        for dep in sorted(closure):
+            h.update(f"{dep}\0{sources.get(dep, '')}\0".encode())
+        salts[name] = h.hexdigest()
+    return salts
+
+
+def load_manifest(cache_dir: Path, output_dir: Path) -> dict[str, str]:
+    """The previous build's output digests, when they describe what is in ``output_dir``."""
+    try:
+        data = json.loads((cache_dir / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("output") != str(output_dir.resolve()):
+        return {}
+    files = data.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def save_manifest(cache_dir: Path, output_dir: Path, files: Mapping[str, str]) -> None:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f"{MANIFEST}.tmp"
+        tmp.write_text(json.dumps({"output": str(output_dir.resolve()),
+                                   "files": dict(sorted(files.items()))}), "utf-8")
+        tmp.replace(cache_dir / MANIFEST)
+    except OSError as exc:
+        log.debug("build manifest not written: %s", exc)
