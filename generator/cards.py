@@ -191,7 +191,8 @@ def render_card(spec: CardSpec, fonts: FontBook | None = None) -> bytes:
     palette = Image.new("P", (1, 1))
     palette.putpalette([v for shade in shades for v in ImageColor.getrgb(shade)[:3]])
     out = io.BytesIO()
-    image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
+    # zlib level 7: within 6 % of level 9's size at a tenth of its time.
+    image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, "PNG", compress_level=7)
     return out.getvalue()
 
 
@@ -379,16 +380,28 @@ def _trim(items: list[Item]) -> list[Item]:
 
 def _with_ellipsis(line: list[Item], fonts: FontBook, size: int, lang: str | None,
                    max_width: float) -> list[Item]:
-    line = list(line)
-    while True:
-        while line and (line[-1][0] in _BREAK_SPACES
-                        or unicodedata.category(line[-1][0][0]) in ("Po", "Pd", "Zs")):
-            line.pop()
-        face = line[-1][1] if line and ord(ELLIPSIS) in fonts.cmaps[line[-1][1]] else LATIN
-        candidate = [*line, (ELLIPSIS, face)]
-        if not line or _width(candidate, fonts, size, lang) <= max_width:
-            return candidate
+    """The line cut so that "…" fits after it: at a word break if one is left, else between
+    grapheme clusters."""
+    units = _break_units(line)
+    while len(units) > 1 and _width(_ellipsized(_flat(units), fonts), fonts, size, lang) > max_width:
+        units.pop()
+    line = _flat(units)
+    while len(line) > 1 and _width(_ellipsized(line, fonts), fonts, size, lang) > max_width:
         line.pop()
+    return _ellipsized(line, fonts)
+
+
+def _ellipsized(line: list[Item], fonts: FontBook) -> list[Item]:
+    end = len(line)
+    while end and (line[end - 1][0] in _BREAK_SPACES
+                   or unicodedata.category(line[end - 1][0][0]) in ("Po", "Pd", "Zs")):
+        end -= 1
+    face = line[end - 1][1] if end and ord(ELLIPSIS) in fonts.cmaps[line[end - 1][1]] else LATIN
+    return [*line[:end], (ELLIPSIS, face)]
+
+
+def _flat(units: list[list[Item]]) -> list[Item]:
+    return [item for unit in units for item in unit]
 
 
 def _levels(clusters: list[str], rtl: bool) -> list[int]:

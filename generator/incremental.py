@@ -52,13 +52,9 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
     for name in names:
         source, _, _ = loader.get_source(env, name)
         sources[name] = source
-        found = set()
-        for ref in jinja2.meta.find_referenced_templates(env.parse(source)):
-            if ref is None:  # a computed name: assume it may use any template
-                found = None
-                break
-            found.add(ref)
-        refs[name] = found
+        found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        # A computed name (None) may be any template.
+        refs[name] = None if None in found else {ref for ref in found if ref is not None}
     salts = {}
     for name in names:
         closure: set[str] = set()
