@@ -45,6 +45,7 @@ class BuildOptions:
     offline: bool = False
     processes: int = 0  # 0: every core
     cache: bool = True  # reuse .cache/ (rendered Markdown, unchanged outputs)
+    live: bool = False  # a preview for `serve`: pages load assets/live.js
 
     @property
     def cache_dir(self) -> Path:
@@ -112,8 +113,8 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
     return bodies
 
 
-def plan(site: Site, themes: Sequence[Path]) -> list[Job]:
-    planner = Planner(site)
+def plan(site: Site, themes: Sequence[Path], *, live: bool = False) -> list[Job]:
+    planner = Planner(site, {"live": live})
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(_copies(site.cfg, themes))
@@ -183,7 +184,7 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     problems.extend(site_problems)
     raise_if_errors(problems)
     themes = theme_dirs(cfg)
-    jobs = plan(site, themes)
+    jobs = plan(site, themes, live=options.live)
     raise_if_errors(_clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:

@@ -383,10 +383,13 @@ def _with_ellipsis(line: list[Item], fonts: FontBook, size: int, lang: str | Non
     """The line cut so that "…" fits after it: at a word break if one is left, else between
     grapheme clusters."""
     units = _break_units(line)
-    while len(units) > 1 and _width(_ellipsized(_flat(units), fonts), fonts, size, lang) > max_width:
+    def too_wide(items: list[Item]) -> bool:
+        return _width(_ellipsized(items, fonts), fonts, size, lang) > max_width
+
+    while len(units) > 1 and too_wide(_flat(units)):
         units.pop()
     line = _flat(units)
-    while len(line) > 1 and _width(_ellipsized(line, fonts), fonts, size, lang) > max_width:
+    while len(line) > 1 and too_wide(line):
         line.pop()
     return _ellipsized(line, fonts)
 

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="say more")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _build_args(commands.add_parser("build", help="build the site into output/"))
+    serve = commands.add_parser("serve", help="preview the site, rebuilding as you save")
+    _build_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     new = commands.add_parser("new", help="start a new post in content/posts/")
     new.add_argument("title", help="the post's title, in quotes")
     new.add_argument("--campaign", required=True, help="the campaign id from site.yaml")
@@ -74,6 +78,15 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import run  # noqa: PLC0415 - only the preview needs the server's imports
+
+    options = BuildOptions(content_dir=args.content, output_dir=args.output,
+                           base_url=args.base_url, drafts=True, future=True,
+                           strict=args.strict, offline=args.offline, live=True)
+    return run(options, host=args.host, port=args.port, say=print)
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     try:
         path = create_post(args.content, args.title, args.campaign, datetime.now(UTC))
@@ -91,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(message)s")
-    handlers = {"build": _cmd_build, "new": _cmd_new}
+    handlers = {"build": _cmd_build, "new": _cmd_new, "serve": _cmd_serve}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

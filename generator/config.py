@@ -356,9 +356,6 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
     feeds_raw = r.entries(("feeds",), top.get("feeds"))
     campaigns = [c for cid, raw in campaigns_raw.items() if (c := _campaign(r, cid, raw))]
     feeds = [f for fid, raw in feeds_raw.items() if (f := _feed(r, fid, raw))]
-    if not campaigns_raw:
-        r.fail(("campaigns",), "'campaigns' is required: at least one team or campaign, "
-                               "each with a 'name'")
     feed_ids = {f.id for f in feeds}
     for c in campaigns:
         for i, fid in enumerate(c.feeds):
@@ -392,6 +389,9 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
         campaigns=tuple(campaigns),
         feeds=tuple(feeds),
     )
+    if not campaigns_raw:
+        r.fail(("campaigns",), "'campaigns' is required: at least one team or campaign, "
+                               "each with a 'name'")
     _check_theme(r, cfg)
     if problems:
         raise BuildError(sorted(problems, key=lambda p: p.line or 0))

@@ -7,6 +7,8 @@ original with the language before ``.md`` (``welcome.es.md``) or names it with
 
 from __future__ import annotations
 
+import calendar
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _FENCE = "---"
+_HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
+                   "like hashtags: [NASSP]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +116,8 @@ class _Fields:
         self.doc, self.path, self.problems = doc, path, problems
         self.data: dict[str, Any] = doc.data if isinstance(doc.data, dict) else {}
 
-    def fail(self, key: str, message: str) -> None:
-        self.problems.append(Problem(self.path, self.doc.line(key), message))
+    def fail(self, key: str, message: str, *within: str | int) -> None:
+        self.problems.append(Problem(self.path, self.doc.line(key, *within), message))
 
     def text(self, key: str, required: bool = False, hint: str = "") -> str:
         value = self.data.get(key)
@@ -121,14 +125,20 @@ class _Fields:
             if required:
                 self.fail(key, f"'{key}' is required{hint}")
             return ""
+        if isinstance(value, list | dict):
+            self.fail(key, f"'{key}' must be text (got {describe(value)}); put quotes around "
+                           "a value that starts with '[' or '{'")
+            return ""
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(key, f"'{key}' must be text (got {describe(value)})")
             return ""
         return " ".join(str(value).split()) if key != "tweet" else str(value).strip()
 
-    def strings(self, key: str) -> tuple[str, ...]:
+    def strings(self, key: str, blank: str = "") -> tuple[str, ...]:
         value = self.data.get(key)
         if value is None:
+            if blank and key in self.data:
+                self.fail(key, blank)
             return ()
         result = _strings(value)
         if result is None:
@@ -157,35 +167,52 @@ def _file_identity(rel: PurePosixPath, languages: Sequence[str]) -> tuple[str, s
     return key, lang, slugify(_DATE_PREFIX.sub("", stem)) or slugify(stem)
 
 
-def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
-               ) -> tuple[Post | None, list[Problem]]:
-    """Read one Markdown file into a Post (or None) plus every problem found in it."""
+def _front_matter(path: Path, kind: Kind) -> tuple[YamlDoc, str, int] | Problem:
+    """(front matter, body, body's first line), or the one problem that stops reading."""
     try:
         text = read_text(path)
     except TextError as exc:
-        return None, [Problem(path, None, str(exc))]
-    if not text.strip():
-        return None, [Problem(path, 1, f"the file is empty; a {kind} needs front matter "
-                                       "(title, date, campaign) and a body")]
-    split = split_front_matter(text)
+        return Problem(path, exc.line, str(exc))
     required = "title, date and campaign" if kind == "post" else "a title"
+    if not text.strip():
+        return Problem(path, 1, f"the file is empty; a {kind} needs front matter between two "
+                                f"'---' lines, with {required}, and a body")
+    split = split_front_matter(text)
     if split is None:
-        return None, [Problem(path, 1, f"a {kind} must start with front matter between two "
-                                       f"'---' lines, with {required}")]
+        if text.split("\n", 1)[0].rstrip() == _FENCE:
+            return Problem(path, 1, "the front matter that starts here has no closing '---' "
+                                    "line; add one after the last key")
+        return Problem(path, 1, f"a {kind} must start with front matter between two '---' "
+                                f"lines, with {required}")
     front, body, body_line = split
     try:
         doc = load_yaml(front, path, first_line=2)
     except YamlProblem as exc:
-        return None, [exc.problem]
+        return exc.problem
+    if doc.data is not None and not isinstance(doc.data, dict):
+        return Problem(path, 2, f"front matter must be keys like 'title: …' "
+                                f"(got {describe(doc.data)})")
+    return doc, body, body_line
+
+
+def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
+               ) -> tuple[Post | None, list[Problem]]:
+    """Read one Markdown file into a Post (or None) plus every problem found in it."""
+    read = _front_matter(path, kind)
+    if isinstance(read, Problem):
+        return None, [read]
+    doc, body, body_line = read
     problems: list[Problem] = []
-    if not isinstance(doc.data, dict):
-        return None, [Problem(path, 2, f"front matter must be keys like 'title: …' "
-                                       f"(got {describe(doc.data)})")]
     f = _Fields(doc, path, problems)
     allowed = POST_KEYS if kind == "post" else PAGE_KEYS
     for key in f.data:
-        if key not in allowed:
+        if key in POST_KEYS and key not in allowed:
+            f.fail(str(key), f"'{key}' is for posts, not pages; a page takes "
+                             f"{', '.join(PAGE_KEYS)}")
+        elif key not in allowed:
             f.fail(str(key), unknown_key_message(key, allowed))
+    title = f.text("title", required=True,
+                   hint=f": the {kind}'s headline, like title: Our first week")
 
     key, file_lang, file_slug = _file_identity(rel, cfg.all_languages)
     lang = f.text("lang") or file_lang or cfg.language
@@ -195,7 +222,11 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
                        f"{', '.join(cfg.all_languages)}")
         lang = cfg.language
     slug = f.text("slug") or file_slug
-    if not _SLUG.match(slug):
+    if not slug:
+        problems.append(Problem(path, 1, f"the file name gives this {kind} no web address (it "
+                                         "has no letters or digits); rename the file, or add "
+                                         "a 'slug:' like slug: my-post"))
+    elif not _SLUG.match(slug):
         f.fail("slug", f"'slug' may use only letters, digits, '-' and '_' (got {describe(slug)})")
         slug = file_slug
 
@@ -205,17 +236,12 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
         post_date = _date_field(f, "date", cfg, required=True)
         updated = _date_field(f, "updated", cfg)
         campaign = f.text("campaign", required=True,
-                          hint=": the id of a campaign in site.yaml, one of "
+                          hint=": the id of a campaign in site.yaml, one of: "
                                + ", ".join(c.id for c in cfg.campaigns))
         if campaign and cfg.campaign(campaign) is None:
             f.fail("campaign", unknown_key_message(
-                campaign, tuple(c.id for c in cfg.campaigns)).replace(
-                "unknown key", "unknown campaign"))
-    hashtags = f.strings("hashtags")
-    for tag in hashtags:
-        if not _HASHTAG.match(tag.lstrip("#")):
-            f.fail("hashtags", f"hashtag {describe(tag)} may use only letters, digits and _, "
-                               "and not only digits")
+                campaign, tuple(c.id for c in cfg.campaigns), what="campaign"))
+    hashtags, tags = _tag_lists(f)
     image = f.text("image")
     image_alt = f.text("image_alt")
     if image:
@@ -224,19 +250,33 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
             problems.append(warning(path, f.doc.line("image"),
                                     f"'image' {image} has no 'image_alt'; describe the picture "
                                     "for readers who use screen readers"))
-    title = f.text("title", required=True)
     post = Post(
         kind=kind, source=path, rel=rel, key=key, lang=lang, slug=slug,
         title=title, body=body, body_line=body_line, date=post_date, updated=updated,
-        campaign=campaign, tags=tuple(dict.fromkeys(f.strings("tags"))),
+        campaign=campaign, tags=tags,
         summary=f.text("summary"), image=image, image_alt=image_alt,
         author=f.text("author"), tweet=f.text("tweet"), tweets=f.strings("tweets"),
-        hashtags=tuple(t.lstrip("#") for t in hashtags), draft=f.flag("draft"),
+        hashtags=hashtags, draft=f.flag("draft"),
         translation_of=f.text("translation_of"),
         lines=tuple((str(k[0]), line) for k, line in sorted(doc.lines.items(), key=str)
                     if len(k) == 1),
     )
     return (post if not any(p.is_error for p in problems) else None), problems
+
+
+def _tag_lists(f: _Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(hashtags without '#', tags without repeats), each checked."""
+    hashtags = f.strings("hashtags", blank=_HASHTAGS_BLANK)
+    for index, tag in enumerate(hashtags):
+        if not _HASHTAG.match(tag.lstrip("#")):
+            f.fail("hashtags", f"hashtag {describe(tag)} may use only letters, digits and _, "
+                               f"and not only digits{_hashtag_hint(tag)}", index)
+    tags = f.strings("tags")
+    for index, tag in enumerate(tags):
+        if not slugify(tag):
+            f.fail("tags", f"tag {describe(tag)} has no letters or digits, so it cannot have "
+                           "a page of its own; use a word", index)
+    return tuple(t.lstrip("#") for t in hashtags), tuple(dict.fromkeys(tags))
 
 
 def _date_field(f: _Fields, key: str, cfg: SiteConfig, required: bool = False
@@ -249,8 +289,30 @@ def _date_field(f: _Fields, key: str, cfg: SiteConfig, required: bool = False
     parsed = parse_date(value, cfg.tz)
     if parsed is None:
         f.fail(key, f"'{key}' must look like 2024-05-01 or 2024-05-01 09:30 "
-                    f"(got {describe(value)})")
+                    f"(got {describe(value)}){_impossible_date(value)}")
     return parsed
+
+
+def _impossible_date(value: Any) -> str:
+    """Why a date written in the right shape is still not a real date ("" when not that)."""
+    match = _DATE.match(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return ""
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+    if not 1 <= month <= 12:
+        return f"; there is no month {month}"
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        return f"; {calendar.month_name[month]} {year} has {days} days"
+    if hour > 23 or minute > 59 or second > 59:
+        return "; the time must be between 00:00 and 23:59"
+    return ""
+
+
+def _hashtag_hint(tag: str) -> str:
+    words = [w for w in re.split(r"[^\w]+", tag) if w]
+    fixed = "".join(w[:1].upper() + w[1:] for w in words)
+    return f"; try {fixed}" if fixed and _HASHTAG.match(fixed) else ""
 
 
 def _check_image(f: _Fields, image: str, content_dir: Path) -> str:
@@ -260,8 +322,14 @@ def _check_image(f: _Fields, image: str, content_dir: Path) -> str:
                         f"(got {describe(image)})")
         return ""
     if not (content_dir / rel).is_file():
-        f.fail("image", f"'image' file {rel} was not found in {content_dir.name}/; "
-                        "check the name and that the file is in the images folder")
+        folder = content_dir / rel.parent
+        names = sorted(p.name for p in folder.iterdir() if p.is_file()) \
+            if folder.is_dir() else []
+        close = [n for n in names if n.casefold() == rel.name.casefold()] or \
+            difflib.get_close_matches(rel.name, names, n=1, cutoff=0.6)
+        hint = f"did you mean {rel.parent / close[0]}?" if close else \
+            "check the name and that the file is in the images folder"
+        f.fail("image", f"'image' file {rel} was not found in {content_dir.name}/; {hint}")
         return ""
     return str(rel)
 

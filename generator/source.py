@@ -178,6 +178,12 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str, front_matter: bool
     if "while scanning a quoted scalar" in context:
         return opened, "the quote mark that opens this value is never closed; end the value " \
                        "with the same quote mark"
+    if "flow node" in context and "<stream end>" in problem:
+        # The file ended inside a '[' or '{'; PyYAML only knows where it ended.
+        opener = next((n for n in range(min(line, len(source_lines) - 1), -1, -1)
+                       if "[" in source_lines[n] or "{" in source_lines[n]), line)
+        opened, context = opener, "flow mapping" if "{" in source_lines[opener] \
+            and "[" not in source_lines[opener] else "flow sequence"
     brackets = {"flow sequence": ("a list", "[", "]"), "flow mapping": ("a group", "{", "}")}
     for kind, (what, start, end) in brackets.items():
         if kind in context:
@@ -195,6 +201,9 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str, front_matter: bool
     if "expected a single document" in context:
         return line, "a second '---' line starts another document here; remove it"
     end = "the end of the front matter" if front_matter else "the end of the file"
+    if "<stream end>" in problem:  # point at the last line with text, not past it
+        line = max((n for n, text_line in enumerate(source_lines[:line + 1])
+                    if text_line.strip()), default=line)
     detail = problem.replace("'<stream end>'", end).replace("<stream end>", end)
     return line, f"this is not valid YAML: {detail}"
 
