@@ -41,8 +41,8 @@ WHITE, INK = "#ffffff", "#111111"
 ELLIPSIS = "…"
 
 LATIN, LATIN_REGULAR = "NotoSans-Bold.ttf", "NotoSans-Regular.ttf"
-ARABIC, ETHIOPIC, CJK = "NotoSansArabic-Bold.ttf", "NotoSansEthiopic-Bold.ttf", (
-    "NotoSansCJKsc-Bold-subset.otf")
+ARABIC, ETHIOPIC = "NotoSansArabic-Bold.ttf", "NotoSansEthiopic-Bold.ttf"
+CJK = "NotoSansCJKsc-Bold-subset.otf"  # also Hangul, kana, common traditional hanzi
 # Line height in em per face: Arabic marks reach far above and below the Latin line.
 LINE_HEIGHT = MappingProxyType(
     {LATIN: 1.22, LATIN_REGULAR: 1.22, ARABIC: 1.6, ETHIOPIC: 1.35, CJK: 1.32})
@@ -237,9 +237,8 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     left, right, top, bottom = box
     clusters = _clusters(unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip()))
     items = _assign_faces(clusters, fonts.chain(lang, bold=bold), fonts.cmaps)
-    if len(items) < len(clusters):
-        logger.info("card text %r: dropped %d characters no bundled font has",
-                    text, len(clusters) - len(items))
+    if len(items) < len(clusters):  # emoji, rare hanzi: better left out than drawn as boxes
+        logger.info("card text %r: left out characters that no bundled font has", text)
     rtl = _paragraph_rtl([c for c, _ in items], lang)
     if rtl and not fonts.raqm:
         logger.warning("card text %r is right-to-left but Pillow has no raqm (libfribidi): "
@@ -247,9 +246,14 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     units = _break_units(items)
     tag = None if lang == "und" else lang
     factor = max((LINE_HEIGHT[f] for _, f in items), default=LINE_HEIGHT[LATIN])
+    natural = _width(_trim(items), fonts, sizes[0], tag) / sizes[0]  # one line, per px of size
     for size in sizes:
         line_height = size * factor
         fit = max(1, min(max_lines, int((bottom - top) // line_height)))
+        # Wrapping only adds room, so a size whose one-line width (5 % slack for hinting)
+        # exceeds all its lines together cannot fit: skip the costly wrap there.
+        if natural * size > 1.05 * fit * (right - left) and size != sizes[-1]:
+            continue
         lines = _wrap(units, fonts, size, tag, right - left)
         if len(lines) <= fit or size == sizes[-1]:
             break
@@ -302,9 +306,9 @@ def _assign_faces(clusters: list[str], chain: tuple[str, ...],
         face = next((f for f in order if all(cp in cmaps[f] for cp in needed)), None)
         if face is not None:
             kept = "".join(ch for ch in cluster if ord(ch) in cmaps[face])
-            if kept:
-                items.append((kept, face))
-    return items
+            if kept and not (kept == " " and (not items or items[-1][0] == " ")):
+                items.append((kept, face))  # a dropped character leaves no double space
+    return _trim(items)
 
 
 def _paragraph_rtl(clusters: list[str], lang: str) -> bool:

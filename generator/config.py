@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import BuildError, Problem
-from .source import TextError, YamlDoc, YamlProblem, load_yaml, read_text
+from .source import TextError, YamlDoc, YamlProblem, describe, load_yaml, read_text
 
 CONFIG_NAME = "site.yaml"
 NETWORKS: tuple[str, ...] = ("x", "bluesky", "facebook", "linkedin", "mastodon", "email")
@@ -100,21 +100,6 @@ class SiteConfig:
 
 
 T = TypeVar("T")
-
-
-def describe(value: object) -> str:
-    """A value as a writer would recognise it in their file."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a list of keys"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)
 
 
 def unknown_key_message(key: object, known: tuple[str, ...], where: str = "",

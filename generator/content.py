@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from .config import SiteConfig, describe, unknown_key_message
+from .config import SiteConfig, unknown_key_message
 from .errors import Problem, warning
-from .source import TextError, YamlDoc, YamlProblem, load_yaml, read_text
+from .source import YamlDoc, describe, read_front_matter
 from .urls import slugify
 
 Kind = Literal["post", "page"]
@@ -32,7 +32,6 @@ _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _HASHTAG = re.compile(r"^(?!\d+$)\w+$")
-_FENCE = "---"
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
 
@@ -87,17 +86,6 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-
-
-def split_front_matter(text: str) -> tuple[str, str, int] | None:
-    """(front matter, body, body's first line) or None when the file has no front matter."""
-    lines = text.split("\n")
-    if not lines or lines[0].rstrip() != _FENCE:
-        return None
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() in (_FENCE, "..."):
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
-    return None
 
 
 def _strings(value: Any) -> tuple[str, ...] | None:
@@ -167,38 +155,11 @@ def _file_identity(rel: PurePosixPath, languages: Sequence[str]) -> tuple[str, s
     return key, lang, slugify(_DATE_PREFIX.sub("", stem)) or slugify(stem)
 
 
-def _front_matter(path: Path, kind: Kind) -> tuple[YamlDoc, str, int] | Problem:
-    """(front matter, body, body's first line), or the one problem that stops reading."""
-    try:
-        text = read_text(path)
-    except TextError as exc:
-        return Problem(path, exc.line, str(exc))
-    required = "title, date and campaign" if kind == "post" else "a title"
-    if not text.strip():
-        return Problem(path, 1, f"the file is empty; a {kind} needs front matter between two "
-                                f"'---' lines, with {required}, and a body")
-    split = split_front_matter(text)
-    if split is None:
-        if text.split("\n", 1)[0].rstrip() == _FENCE:
-            return Problem(path, 1, "the front matter that starts here has no closing '---' "
-                                    "line; add one after the last key")
-        return Problem(path, 1, f"a {kind} must start with front matter between two '---' "
-                                f"lines, with {required}")
-    front, body, body_line = split
-    try:
-        doc = load_yaml(front, path, first_line=2)
-    except YamlProblem as exc:
-        return exc.problem
-    if doc.data is not None and not isinstance(doc.data, dict):
-        return Problem(path, 2, f"front matter must be keys like 'title: …' "
-                                f"(got {describe(doc.data)})")
-    return doc, body, body_line
-
-
 def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
                ) -> tuple[Post | None, list[Problem]]:
     """Read one Markdown file into a Post (or None) plus every problem found in it."""
-    read = _front_matter(path, kind)
+    required = "title, date and campaign" if kind == "post" else "a title"
+    read = read_front_matter(path, kind, required)
     if isinstance(read, Problem):
         return None, [read]
     doc, body, body_line = read

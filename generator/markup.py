@@ -25,7 +25,7 @@ SITE = "site:"  # a site path, e.g. site:images/x.jpg
 SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. site-src:posts/a.md
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
-MARKUP_VERSION = "1"  # bump when the HTML this module makes changes, to refresh caches
+MARKUP_VERSION = "2"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -36,7 +36,7 @@ class Rendered:
     html: str
     quotes: tuple[str, ...] = ()
     headings: tuple[tuple[int, str, str], ...] = ()  # (level, id, text)
-    problems: tuple[tuple[int | None, str], ...] = ()  # (line or None, message)
+    problems: tuple[tuple[int | None, str], ...] = ()  # (0-based body line or None, message)
     deps: tuple[str, ...] = ()  # content files its links and images point at
 
 
@@ -45,6 +45,7 @@ class _DocState:
     """What the tree processor learns about the document being converted."""
 
     source: PurePosixPath = field(default_factory=PurePosixPath)
+    body: str = ""
     quotes: list[str] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
     deps: set[str] = field(default_factory=set)
@@ -108,13 +109,21 @@ class _SiteTree(Treeprocessor):
         found = self._find(path)
         if found is None:
             what = "link" if link else "image"
-            self.state.problems.append((None, f"{what} target '{url}' was not found under "
-                                              "content/; paths start from the content folder, "
-                                              "like images/photo.jpg or posts/other-post.md"))
+            self.state.problems.append((
+                self._line_of(url), f"{what} target '{url}' was not found under content/; "
+                "paths start from the content folder, like images/photo.jpg or "
+                "posts/other-post.md"))
             return url
         if found.suffix == ".md":
             return f"{SOURCE}{found}{suffix}"
         return f"{SITE}{found}{suffix}"
+
+    def _line_of(self, url: str) -> int | None:
+        """The body line (0-based) where ``url`` is written, when it can be found."""
+        at = self.state.body.find(f"({url}")
+        if at < 0:
+            at = self.state.body.find(url)
+        return self.state.body.count("\n", 0, at) if at >= 0 else None
 
     def _find(self, path: str) -> PurePosixPath | None:
         """A content-relative path: from the content folder first, then from the file."""
@@ -172,6 +181,7 @@ class Markup:
     def render(self, body: str, source: PurePosixPath) -> Rendered:
         """Convert one body; ``source`` is the file's path under content/."""
         self._state.source = source
+        self._state.body = body
         self._state.quotes.clear()
         self._state.problems.clear()
         self._state.deps.clear()

@@ -19,7 +19,7 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_date
 
 from .colors import readable_on
-from .config import SiteConfig
+from .config import SiteConfig, theme_roots
 from .markup import QUOTE_PLACEHOLDER, SITE
 from .urls import Urls
 
@@ -33,7 +33,7 @@ def theme_dirs(cfg: SiteConfig) -> tuple[Path, ...]:
     """The site's theme first (it overrides), then the default theme."""
     dirs: list[Path] = []
     if cfg.theme != "default":
-        for root in (cfg.content_dir.parent / "themes", cfg.content_dir / "themes"):
+        for root in theme_roots(cfg.content_dir):
             if (root / cfg.theme).is_dir():
                 dirs.append(root / cfg.theme)
                 break

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from .config import load_config, unknown_key_message
+from .errors import BuildError, Problem
 from .urls import slugify
 
 
@@ -20,17 +22,28 @@ def _quoted(text: str) -> str:
 
 
 def create_post(content_dir: Path, title: str, campaign: str, now: datetime) -> Path:
-    """Write ``posts/<date>-<slug>.md`` with front matter filled in; return its path."""
+    """Write ``posts/<date>-<slug>.md`` with front matter filled in; return its path.
+
+    Raises NewPostError (bad arguments) or BuildError (a bad site.yaml, or a post that
+    already exists, located at its file); nothing is written then.
+    """
     cfg = load_config(content_dir)
     if cfg.campaign(campaign) is None:
-        raise NewPostError(unknown_key_message(campaign, tuple(c.id for c in cfg.campaigns))
-                           .replace("unknown key", "unknown campaign"))
-    title = " ".join(title.split())
+        raise NewPostError("--campaign: " + unknown_key_message(
+            campaign, tuple(c.id for c in cfg.campaigns), what="campaign"))
+    # Control characters (and undecodable bytes from the shell) cannot be in a title.
+    title = "".join(ch for ch in " ".join(title.split())
+                    if unicodedata.category(ch) not in ("Cc", "Cs")).strip()
     if not title:
         raise NewPostError("the title is empty; put the post's title in quotes")
     local = now.astimezone(cfg.tz)
     slug = slugify(title)[:60].strip("-") or "post"
     path = content_dir / "posts" / f"{local:%Y-%m-%d}-{slug}.md"
+    for other in sorted(path.parent.glob(f"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-{slug}.md")):
+        if other != path:  # same title another day: the two would share one web address
+            raise BuildError([Problem(other, None, f"a post with the web address posts/{slug}/ "
+                                                   "is already here, so no new post was made; "
+                                                   "choose another title, or edit this one")])
     text = (
         "---\n"
         f"title: {_quoted(title)}\n"
@@ -50,6 +63,7 @@ def create_post(content_dir: Path, title: str, campaign: str, now: datetime) -> 
         with path.open("x", encoding="utf-8") as handle:
             handle.write(text)
     except FileExistsError as exc:
-        raise NewPostError(f"{path} already exists; it was left as it was. Choose another "
-                           "title, or edit that file") from exc
+        raise BuildError([Problem(path, None, "this post already exists, so it was left as it "
+                                              "was; choose another title, or edit this "
+                                              "file")]) from exc
     return path

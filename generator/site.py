@@ -20,6 +20,9 @@ from .errors import Problem
 from .markup import SITE, SOURCE, Rendered
 from .urls import Urls, slugify
 
+RESERVED = frozenset({"posts", "campaigns", "tags", "archive", "page", "assets", "images",
+                      "cards", "share", "share-preview", "feed.xml", "atom.xml", "sitemap.xml",
+                      "robots.txt", "404.html", "__microsite"})
 _SOURCE_LINK = re.compile(re.escape(SOURCE) + r"([^\"'#\s]+)")
 
 
@@ -28,6 +31,7 @@ class Link:
     title: str
     url: str  # a site path
     lang: str = ""
+    key: str = ""  # what the link stands for, e.g. a tag's slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,11 @@ class Site:
             yield from lang_site.pages
 
 
+def _shown(cfg: SiteConfig, post: Post) -> str:
+    """A file named as the writer sees it in messages: ``content/posts/x.md``."""
+    return f"{cfg.content_dir.name}/{post.rel}"
+
+
 def _chunks(cards: Sequence[Card], size: int) -> tuple[tuple[Card, ...], ...]:
     chunks = tuple(tuple(cards[i:i + size]) for i in range(0, len(cards), size))
     return chunks or ((),)
@@ -133,7 +142,8 @@ def _listing(kind: str, key: str, title: str, lang: str, cards: Sequence[Card],
     return Listing(kind, key, title, lang, tuple(paths), pages)
 
 
-def _resolve_translations(posts: Sequence[Post], problems: list[Problem]) -> list[Post]:
+def _resolve_translations(cfg: SiteConfig, posts: Sequence[Post], problems: list[Problem]
+                          ) -> list[Post]:
     """Give translations named by ``translation_of`` their original's key; check clashes."""
     by_name: dict[str, Post] = {}
     for post in posts:
@@ -159,8 +169,9 @@ def _resolve_translations(posts: Sequence[Post], problems: list[Problem]) -> lis
         first = seen.setdefault((post.key, post.lang), post)
         if first is not post:
             problems.append(Problem(post.source, post.line("lang"),
-                                    f"this is a second '{post.lang}' version of {first.rel}; "
-                                    "change its 'lang' or its 'translation_of'"))
+                                    f"this is a second '{post.lang}' version of "
+                                    f"{_shown(cfg, first)}; change its 'lang' or its "
+                                    "'translation_of'"))
     return [p for p in resolved if seen.get((p.key, p.lang)) is p]
 
 
@@ -170,16 +181,23 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
     """Place every post and page, link translations, and make every listing."""
     urls = Urls(cfg.base_url, cfg.language)
     problems: list[Problem] = []
-    posts = _resolve_translations(posts, problems)
+    posts = _resolve_translations(cfg, posts, problems)
 
     url_of: dict[PurePosixPath, str] = {}
     owner: dict[str, Post] = {}
+    reserved = RESERVED | set(cfg.all_languages)
     for post in posts:
         url = (urls.post if post.kind == "post" else urls.page)(post.lang, post.slug)
+        if post.kind == "page" and post.slug in reserved:
+            problems.append(Problem(post.source, post.line("slug"),
+                                    f"this page's address {url} is used by the site itself; "
+                                    "give the page another 'slug'"))
+            continue
         if url in owner:
             problems.append(Problem(post.source, post.line("slug"),
                                     f"this {post.kind}'s address {url} is already used by "
-                                    f"{owner[url].rel}; give one of them a different 'slug'"))
+                                    f"{_shown(cfg, owner[url])}; give one of them a different "
+                                    "'slug'"))
             continue
         owner[url] = post
         url_of[post.rel] = url
@@ -206,12 +224,13 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
             continue
         body = bodies[post.rel]
         for line, message in body.problems:
-            problems.append(Problem(post.source, line or post.body_line, message))
+            problems.append(Problem(post.source, post.body_line + (line or 0), message))
         tag_links = []
         for tag in post.tags:
             slug = slugify(tag)
             tag_names.setdefault((post.lang, slug), tag)
-            tag_links.append(Link(tag_names[(post.lang, slug)], urls.tag(post.lang, slug)))
+            tag_links.append(Link(tag_names[(post.lang, slug)], urls.tag(post.lang, slug),
+                                  key=slug))
         translations = tuple(
             Link(other.title, url_of[other.rel], other.lang)
             for other in sorted(by_key[post.key], key=lambda p: cfg.all_languages.index(p.lang))
@@ -256,7 +275,7 @@ def _language(cfg: SiteConfig, urls: Urls, lang: str, posts: tuple[Article, ...]
     tagged: dict[str, list[Card]] = defaultdict(list)
     for card in cards:
         for tag in card.tags:
-            tagged[tag.url.rstrip("/").rsplit("/", 1)[-1]].append(card)
+            tagged[tag.key].append(card)
     tags = tuple(sorted(
         (_listing("tag", slug, tag_names[(lang, slug)], lang, group, per, urls)
          for slug, group in tagged.items()), key=lambda t: (t.title.casefold(), t.key)))

@@ -3,6 +3,8 @@
 YAML is loaded with a stricter resolver than PyYAML's default: dates stay strings (we parse
 them ourselves, with the site's time zone and a clear message) and only ``true``/``false``
 are booleans, so ``lang: no`` (Norwegian) or ``tags: [on, off]`` mean what the writer typed.
+A key given twice is an error, not a silent overwrite, and PyYAML's syntax errors are
+translated into plain English that shows the fix (``title: "Equity: a start"``).
 """
 
 from __future__ import annotations
@@ -69,14 +71,45 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1 surprises (timestamps, yes/no/on/off booleans)."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (
-        "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+# libyaml's parser when PyYAML has it (about ten times faster); the pure-Python one is used
+# to explain errors, so writers see the same messages on every machine.
+_FastLoader: type[yaml.SafeLoader] = type(
+    "_FastLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+
+for _cls in (_Loader, _FastLoader):
+    _cls.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (
+            "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"))
+
+
+def _compose_and_load(text: str, loader_class: type[yaml.SafeLoader]) -> tuple[Any, Any]:
+    """The node tree (for line numbers) and the data, from one parse."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+def describe(value: object) -> str:
+    """A value as a writer would recognise it in their file."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a list of keys"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
 
 KeyPath = tuple[str | int, ...]
 
@@ -123,8 +156,10 @@ def load_yaml(text: str, path: Path, first_line: int = 1) -> YamlDoc:
     """Parse ``text`` (which starts at ``first_line`` of ``path``); raise a located Problem."""
     offset = first_line - 1
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        try:
+            node, data = _compose_and_load(text, _FastLoader)
+        except yaml.YAMLError:
+            node, data = _compose_and_load(text, _Loader)
     except yaml.MarkedYAMLError as exc:
         line, message = explain_yaml_error(exc, text, front_matter=first_line > 1)
         raise YamlProblem(Problem(path, line + 1 + offset, message)) from exc
@@ -212,3 +247,48 @@ class YamlProblem(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         super().__init__(problem.format())
+
+
+_FENCE = "---"
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """(front matter, body, body's first line) or None when the file has no front matter."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != _FENCE:
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in (_FENCE, "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1:]), index + 2
+    return None
+
+
+def read_front_matter(path: Path, kind: str, required: str
+                      ) -> tuple[YamlDoc, str, int] | Problem:
+    """(front matter, body, body's first line) of a Markdown file, or what stops reading it.
+
+    ``kind`` ("post") and ``required`` ("title, date and campaign") word the messages.
+    """
+    try:
+        text = read_text(path)
+    except TextError as exc:
+        return Problem(path, exc.line, str(exc))
+    if not text.strip():
+        return Problem(path, 1, f"the file is empty; a {kind} needs front matter between two "
+                                f"'---' lines, with {required}, and a body")
+    split = split_front_matter(text)
+    if split is None:
+        if text.split("\n", 1)[0].rstrip() == _FENCE:
+            return Problem(path, 1, "the front matter that starts here has no closing '---' "
+                                    "line; add one after the last key")
+        return Problem(path, 1, f"a {kind} must start with front matter between two '---' "
+                                f"lines, with {required}")
+    front, body, body_line = split
+    try:
+        doc = load_yaml(front, path, first_line=2)
+    except YamlProblem as exc:
+        return exc.problem
+    if doc.data is not None and not isinstance(doc.data, dict):
+        return Problem(path, 2, f"front matter must be keys like 'title: …' "
+                                f"(got {describe(doc.data)})")
+    return doc, body, body_line

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import missing_tool, repo_root
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request
+    from playwright.sync_api import Browser, Page, Request, Route
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -120,7 +120,13 @@ _RUN_AXE = """async (tags) => {
 
 def run_axe(page: Page) -> list[AxeViolation]:
     """Run axe-core's WCAG 2.1 A/AA rules on the loaded page and return its violations."""
-    page.add_script_tag(path=axe_script())
+    loaded = "typeof globalThis.axe?.run === 'function'"
+    if not page.evaluate(loaded):
+        # Not add_script_tag: it inserts an inline <script>, which the site's own
+        # Content-Security-Policy rightly blocks. DevTools evaluation is exempt from CSP.
+        page.evaluate(axe_script().read_text(encoding="utf-8"))
+        if not page.evaluate(loaded):
+            raise RuntimeError(f"{axe_script()} did not define window.axe")
     found: list[dict[str, Any]] = page.evaluate(_RUN_AXE, list(WCAG_TAGS))
     return [
         AxeViolation(v["rule"], v["impact"], v["help"], v["help_url"], tuple(v["targets"]))
@@ -157,13 +163,24 @@ class RequestLog:
 
 
 def record_requests(page: Page, allowed_origin: str) -> RequestLog:
-    """Start logging every request ``page`` makes; ``allowed_origin`` may be any URL on it."""
+    """Log every request ``page`` makes from now on, and block those leaving ``allowed_origin``.
+
+    ``allowed_origin`` may be any URL on the site. Offsite requests are aborted so a test
+    never waits on the network; they still show in :attr:`RequestLog.offsite`.
+    """
     log = RequestLog(origin_of(allowed_origin))
 
     def remember(request: Request) -> None:
         log.urls.append(request.url)
 
+    def only_ours(route: Route) -> None:
+        if origin_of(route.request.url) == log.allowed_origin:
+            route.continue_()
+        else:
+            route.abort("blockedbyclient")
+
     page.on("request", remember)
+    page.route("**/*", only_ours)
     return log
 
 
@@ -262,5 +279,8 @@ def skip_link_problems(page: Page) -> list[str]:
     after = focused(page)
     if after is None or after.element_id != target_id:
         shown = after.describe() if after else "the document"
-        problems.append(f"Enter on the skip link left focus on {shown}, not #{target_id}")
+        problems.append(
+            f"Enter on the skip link left focus on {shown}, not #{target_id}"
+            ' (give the target tabindex="-1")'
+        )
     return problems

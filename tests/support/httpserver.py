@@ -131,7 +131,10 @@ def serve_directory(root: Path, subpath: str = "/") -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="serve_directory", daemon=True)
+    # shutdown() waits up to one poll interval; the default 0.5 s would dominate short tests.
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="serve_directory", daemon=True
+    )
     thread.start()
     try:
         host, port = server.server_address[:2]
