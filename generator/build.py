@@ -8,15 +8,18 @@ output whose job digest matches the previous build's is reused rather than rende
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 import jinja2
+from PIL import Image, UnidentifiedImageError
 
 from .cache import MarkupCache, markup_key, stat_signature
+from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
 from .errors import BuildError, Problem, Severity, raise_if_errors
@@ -113,10 +116,24 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
     return bodies
 
 
-def plan(site: Site, themes: Sequence[Path], *, live: bool = False) -> list[Job]:
-    planner = Planner(site, {"live": live})
+def image_sizes(cfg: SiteConfig, posts: Sequence[Post]) -> dict[str, tuple[int, int]]:
+    """Width and height of each post's main image (for layout and share tags)."""
+    sizes = {}
+    for image in sorted({p.image for p in posts if p.image}):
+        try:
+            with Image.open(cfg.content_dir / image) as opened:
+                sizes[image] = opened.size
+        except (OSError, UnidentifiedImageError):
+            continue
+    return sizes
+
+
+def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
+         sizes: Mapping[str, tuple[int, int]] | None = None) -> list[Job]:
+    planner = Planner(site, {"live": live}, image_sizes=sizes)
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
+    jobs.extend(planner.card_jobs())
     jobs.extend(_copies(site.cfg, themes))
     return jobs
 
@@ -133,8 +150,12 @@ def _clashes(jobs: Sequence[Job]) -> list[Problem]:
     return problems
 
 
-def make_output(job: Job, env: jinja2.Environment) -> bytes:
+def make_output(job: Job, env: jinja2.Environment, cards: CardCache) -> bytes:
     """The bytes of one output file."""
+    if job.kind == "card":
+        spec = dict(job.context)["spec"]
+        assert isinstance(spec, CardSpec)
+        return cards.get(spec)
     if job.kind == "page":
         return render_page(env, job.template, dict(job.context)).encode("utf-8")
     if job.kind == "feed":
@@ -146,16 +167,17 @@ def make_output(job: Job, env: jinja2.Environment) -> bytes:
     return job.data
 
 
-def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path
+def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: Path
                  ) -> Callable[[Sequence[Job]], list[int]]:
     def run(jobs: Sequence[Job]) -> list[int]:
         env = make_environment(cfg, themes)
+        cards = CardCache(card_dir)
         sizes = []
         for job in jobs:
             target = tmp / output_file(job.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                data = make_output(job, env)
+                data = make_output(job, env, cards)
             except jinja2.TemplateError as exc:
                 raise BuildError([Problem(None, None, f"template error while making "
                                                       f"{job.path or 'the home page'}: {exc}")]
@@ -184,7 +206,7 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     problems.extend(site_problems)
     raise_if_errors(problems)
     themes = theme_dirs(cfg)
-    jobs = plan(site, themes, live=options.live)
+    jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept))
     raise_if_errors(_clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:
@@ -207,7 +229,13 @@ def build(options: BuildOptions, *, now: datetime | None = None,
                 writer.written[rel] = job.origin
                 todo.append(job)
         say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
-        map_slices(_write_slice(cfg, themes, writer.tmp), todo, processes, minimum=150)
+        # Cards are the slowest jobs: deal them out evenly among the processes.
+        todo.sort(key=lambda job: job.kind != "card")
+        todo = [job for k in range(processes) for job in todo[k::processes]]
+        with tempfile.TemporaryDirectory() as scratch:
+            card_dir = options.cache_dir / "cards" if options.cache else Path(scratch)
+            map_slices(_write_slice(cfg, themes, writer.tmp, card_dir), todo, processes,
+                       minimum=150)
     if options.cache:
         save_manifest(options.cache_dir, options.output_dir, digests)
     return BuildReport(

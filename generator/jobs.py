@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cards import CardSpec, card_key
 from .config import Campaign
 from .feeds import FeedItem, FeedSpec
 from .render import bind_links, direction
@@ -75,6 +76,7 @@ class Job:
         return h.hexdigest()
 
 
+CARD_SIZE = (1200, 630)
 TYPE_RSS = "application/rss+xml"
 TYPE_ATOM = "application/atom+xml"
 
@@ -82,11 +84,33 @@ TYPE_ATOM = "application/atom+xml"
 class Planner:
     """Turns a Site into jobs. ``extra`` is added to every page's context (e.g. sharing)."""
 
-    def __init__(self, site: Site, extra: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, site: Site, extra: Mapping[str, Any] | None = None, *,
+                 image_sizes: Mapping[str, tuple[int, int]] | None = None,
+                 cards: bool = True) -> None:
         self.site = site
         self.cfg = site.cfg
         self.urls: Urls = site.urls
-        self.extra = dict(extra or {})
+        self.extra = {"image_sizes": dict(image_sizes or {}), **(extra or {})}
+        self.image_sizes = dict(image_sizes or {})
+        self.make_cards = cards
+        self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
+
+    def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
+        """A generated share image for a page without its own: its site path."""
+        if not self.make_cards:
+            return ""
+        spec = CardSpec(title=title, campaign=campaign.name if campaign else "",
+                        site=self.cfg.title,
+                        color=campaign.color if campaign else self.cfg.campaigns[0].color,
+                        lang=lang)
+        path = self.urls.card(card_key(spec))
+        self.cards[path] = spec
+        return path
+
+    def card_jobs(self) -> Iterator[Job]:
+        """One job per card asked for by the pages planned so far."""
+        for path, spec in sorted(self.cards.items()):
+            yield Job(path, "card", "share card", context=(("spec", spec),))
 
     # -- shared pieces --------------------------------------------------------------------
     def nav(self, lang: Language) -> Nav:
@@ -111,18 +135,32 @@ class Planner:
              og_type: str = "website", campaign: Campaign | None = None,
              alternates: Sequence[tuple[str, str]] = (),
              feeds: Sequence[tuple[str, str, str]] = (), noindex: bool = False,
-             image: str = "", image_alt: str = "") -> Meta:
+             image: str = "", image_alt: str = "", own_card: bool = False) -> Meta:
+        """``own_card``: without an image of its own, the page gets a card with its title
+        (posts, pages, campaign and home pages); other pages share the site's card."""
         site_title = self.cfg.title
         full_title = site_title if title == site_title else f"{title} · {site_title}"
+        size = self.image_sizes.get(image, (0, 0))
+        if not image and not noindex:
+            lang = self._lang_of(path)
+            card_title = (heading or title) if own_card else site_title
+            image = self.card(card_title, lang, campaign if own_card else None)
+            image_alt = card_title
+            size = CARD_SIZE if image else size
         return Meta(
             title=full_title, heading=heading or title,
             description=description or self.cfg.description or title,
             canonical=self.urls.absolute(path), og_type=og_type,
             image=self.urls.absolute(image) if image else "", image_alt=image_alt,
+            image_size=size,
             twitter_site=campaign.handle if campaign else
             next((c.handle for c in self.cfg.campaigns if c.handle), ""),
             alternates=tuple(alternates), feeds=tuple(feeds), noindex=noindex,
         )
+
+    def _lang_of(self, path: str) -> str:
+        first = path.split("/", 1)[0]
+        return first if first in self.cfg.languages else self.cfg.language
 
     def alternates(self, by_lang: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
         if len(by_lang) < 2:
@@ -149,7 +187,7 @@ class Planner:
             meta = self.meta(article.url, post.title, post.summary,
                              og_type="article" if post.kind == "post" else "website",
                              campaign=campaign, alternates=self.alternates(versions),
-                             image=post.image, image_alt=post.image_alt)
+                             image=post.image, image_alt=post.image_alt, own_card=True)
             template = "post.html" if post.kind == "post" else "page.html"
             yield self.page(article.url, template, lang, meta, str(post.rel),
                             article=article, campaign=campaign)
@@ -184,7 +222,8 @@ class Planner:
                                      campaign.description if campaign else self.cfg.description,
                                      heading=heading, campaign=campaign,
                                      alternates=self.alternates(others) if number == 1 else (),
-                                     feeds=self._listing_feeds(listing))
+                                     feeds=self._listing_feeds(listing),
+                                     own_card=listing.kind in ("home", "campaign"))
                     yield self.page(path, template, lang, meta, f"{listing.kind} listing",
                                     listing=listing, cards=cards, number=number,
                                     campaign=campaign)
