@@ -22,6 +22,7 @@ from .cache import MarkupCache, markup_key, stat_signature
 from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
+from .embeds import EmbedFeed, load_embeds
 from .errors import BuildError, Problem, Severity, raise_if_errors
 from .feeds import render_feed
 from .incremental import load_manifest, save_manifest, site_salt, template_salts
@@ -129,8 +130,9 @@ def image_sizes(cfg: SiteConfig, posts: Sequence[Post]) -> dict[str, tuple[int, 
 
 
 def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
-         sizes: Mapping[str, tuple[int, int]] | None = None) -> list[Job]:
-    planner = Planner(site, {"live": live}, image_sizes=sizes)
+         sizes: Mapping[str, tuple[int, int]] | None = None,
+         embeds: Mapping[str, EmbedFeed] | None = None) -> list[Job]:
+    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds)
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())
@@ -199,6 +201,15 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     posts, problems = load_posts(cfg)
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
+    if cfg.feeds:
+        say(f"Reading {len(cfg.feeds)} embedded feeds…")
+    with tempfile.TemporaryDirectory() as scratch:
+        embeds = load_embeds(cfg.feeds, content_dir=cfg.content_dir,
+                             cache_dir=(options.cache_dir if options.cache else Path(scratch))
+                             / "feeds", offline=options.offline, strict=options.strict,
+                             clock=lambda: now)
+    problems.extend(embeds.problems)
+    raise_if_errors(problems)
     cache = MarkupCache(options.cache_dir, cfg.content_dir) if options.cache else None
     say(f"Rendering {len(kept)} posts and pages…")
     bodies = render_bodies(cfg, kept, cache, processes)
@@ -206,7 +217,8 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     problems.extend(site_problems)
     raise_if_errors(problems)
     themes = theme_dirs(cfg)
-    jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept))
+    jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
+                embeds=embeds.feeds)
     raise_if_errors(_clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:

@@ -2,7 +2,9 @@
 
 Each ``feeds:`` entry in site.yaml is an http(s) feed (Bluesky profile RSS, Mastodon,
 YouTube, a partner's RSS or Atom) or a feed file under ``content/``. Remote feeds are fetched
-all at once, so the whole step takes about one deadline (15 s) whatever the servers do.
+all at once, so the whole step takes at most the deadline (15 s) plus half a second, whatever
+the servers do; :mod:`generator.fetch` has the limits on each download (2 MB, also once
+unpacked; 5 redirects; http and https only).
 
 What counts as a good copy, a failure and a fallback:
 
@@ -19,11 +21,18 @@ What counts as a good copy, a failure and a fallback:
   goes on with the last good copy, marked stale, and one warning names the feed, the reason
   and the date of the copy; with no copy, the feed is left out. ``--strict`` turns these
   warnings into errors. Offline builds use the saved copies alone (marked stale, without
-  warnings); feed files under ``content/`` are always read.
+  warnings; a feed never saved gets a warning); feed files under ``content/`` are always
+  read, never cached, and a broken one is reported at its own file and line.
 
 Everything in a feed is untrusted. Titles and excerpts are plain text for the theme to escape.
 Kept HTML is cleaned with nh3 down to p, br, a, em, strong, ul, ol, li, blockquote and code;
-links must be http(s) and carry ``rel="nofollow noopener ugc"``; images must be https.
+links must be http(s) and carry ``rel="nofollow noopener ugc"`` (:data:`LINK_REL`, for the
+theme's own links to feed items too); images must be https. A post without markup (Bluesky)
+keeps its line breaks.
+
+X has no feed, and its widget tracks readers, so :func:`x_embed_html` makes a plain link that
+``themes/default/static/x-embed.js`` turns into X's widget only when the reader presses
+"Load this post from X (X may track you)". Nothing is requested from X before that.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -70,6 +80,7 @@ _DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "svg", "math", "nos
 _BLOCKS = frozenset({"p", "br", "li", "ul", "ol", "blockquote", "div", "h1", "h2", "h3", "tr"})
 _MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
 _URL_NOISE = re.compile(r"[\t\n\r]")  # browsers drop these anywhere in a URL: java\tscript:
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))  # and these at either end
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,8 @@ class EmbedFeed:
 
 @dataclass(frozen=True, slots=True)
 class EmbedResult:
+    """What :func:`load_embeds` found: the usable feeds, and what went wrong with the rest."""
+
     feeds: Mapping[str, EmbedFeed]  # by feed id; a feed with no good copy ever is absent
     problems: tuple[Problem, ...]  # one per failed feed (errors instead of warnings if strict)
 
@@ -113,9 +126,9 @@ class FeedUnusable(Exception):
 
 def safe_url(raw: str, base: str = "", schemes: tuple[str, ...] = ("http", "https")) -> str:
     """``raw`` made absolute against ``base`` if it uses one of ``schemes``, else ``""``."""
-    url = _URL_NOISE.sub("", raw).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e"
-                                        "\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a"
-                                        "\x1b\x1c\x1d\x1e\x1f ")
+    url = _URL_NOISE.sub("", raw).strip(_C0_AND_SPACE)
+    if not url:
+        return ""  # not the base itself, which is what joining "" would give
     url = urljoin(base, url) if base else url
     try:
         parts = urlsplit(url)
@@ -310,21 +323,22 @@ def _fresh(source: FeedSource, cache: FeedCache, cached: CachedCopy | None, answ
     return feed, []
 
 
-def _remote(source: FeedSource, cache: FeedCache, answer: Fetched | FetchError | None,
-            now: datetime, strict: bool, config: Path) -> tuple[EmbedFeed | None, list[Problem]]:
-    """The feed from a good fresh answer, else from the last good copy; None when offline."""
-    cached = cache.load(source.id, source.url)
+def _remote(source: FeedSource, cache: FeedCache, cached: CachedCopy | None,
+            answer: Fetched | FetchError | None, now: datetime, strict: bool,
+            config: Path) -> tuple[EmbedFeed | None, list[Problem]]:
+    """The feed from a good fresh answer, else from the last good copy; no answer: offline."""
     if answer is None:
         if feed := _from_copy(source, cached):
             return feed, []
         return None, [_problem(strict, config, f"feed '{source.id}' has no saved copy to use "
                                "offline; it is left out (build once online to save one)")]
-    try:
-        if isinstance(answer, FetchError):
-            raise answer
-        return _fresh(source, cache, cached, answer, now, config)
-    except (FetchError, FeedUnusable) as exc:
-        reason = str(exc)
+    if isinstance(answer, FetchError):
+        reason = str(answer)
+    else:
+        try:
+            return _fresh(source, cache, cached, answer, now, config)
+        except FeedUnusable as exc:
+            reason = str(exc)
     stale = _from_copy(source, cached)
     using = (f"using the copy from {stale.fetched_at:%Y-%m-%d}" if stale and stale.fetched_at
              else "it is left out until a fetch succeeds")
@@ -368,28 +382,29 @@ def load_embeds(sources: Sequence[FeedSource], *, content_dir: Path, cache_dir: 
     config = content_dir / CONFIG_NAME
     cache = FeedCache(cache_dir)
     now = clock() if clock else datetime.now(UTC)
-    remote = [s for s in sources if _is_remote(s.url)]
+    cached = {s.id: cache.load(s.id, s.url) for s in sources if _is_remote(s.url)}
     answers: Mapping[str, Fetched | FetchError] = {}
     if not offline:
-        jobs = [(s.id, s.url, c.validators if (c := cache.load(s.id, s.url)) else Validators())
-                for s in remote]
+        jobs = [(s.id, s.url, c.validators if (c := cached[s.id]) else Validators())
+                for s in sources if s.id in cached]
         answers = fetch_all(jobs, fetcher or HttpFetcher(), deadline)
     feeds: dict[str, EmbedFeed] = {}
     problems: list[Problem] = []
     for source in sources:
         if _is_remote(source.url):
-            feed, found = _remote(source, cache, answers.get(source.id), now, strict, config)
+            feed, found = _remote(source, cache, cached[source.id], answers.get(source.id), now,
+                                  strict, config)
         else:
             feed, found = _local(source, content_dir, strict, config)
         problems += found
         if feed is not None:
             feeds[source.id] = feed
-    return EmbedResult(feeds, tuple(problems))
+    return EmbedResult(MappingProxyType(feeds), tuple(problems))
 
 
 _X_HOSTS = frozenset({"x.com", "www.x.com", "mobile.x.com", "twitter.com", "www.twitter.com",
                       "mobile.twitter.com"})
-_X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_X_HANDLE = re.compile(r"[A-Za-z0-9_]{1,15}")
 _X_NOT_PROFILES = frozenset({"home", "explore", "search", "i", "intent", "share", "settings",
                              "messages", "notifications", "hashtag", "login", "signup", "tos",
                              "privacy", "compose", "logout", "account"})
@@ -413,7 +428,7 @@ def x_embed_html(url: str, *, label: str = "") -> str:
     if parts.scheme != "https" or host not in _X_HOSTS or port or parts.username is not None:
         raise ValueError(expected)
     segments = [s for s in parts.path.split("/") if s]
-    if not segments or not _X_HANDLE.match(segments[0]) or \
+    if not segments or not _X_HANDLE.fullmatch(segments[0]) or \
             segments[0].lower() in _X_NOT_PROFILES:
         raise ValueError(expected)
     handle = segments[0]

@@ -18,11 +18,12 @@ import json
 import os
 import queue
 import re
+import ssl
 import threading
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -117,6 +118,9 @@ class HttpFetcher:
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = READ_TIMEOUT
     agent: str = ""
+    # Made once: loading the CA bundle for every feed costs ~20 ms of CPU each.
+    tls: ssl.SSLContext = field(default_factory=httpx.create_ssl_context, repr=False,
+                                compare=False)
 
     def __call__(self, url: str, validators: Validators, timeout: float) -> Fetched:
         until = time.monotonic() + timeout
@@ -131,7 +135,7 @@ class HttpFetcher:
         except httpx.InvalidURL as exc:
             raise FetchError(f"the address is not valid: {exc}") from exc
         try:
-            with httpx.Client(headers=headers, follow_redirects=False) as client:
+            with httpx.Client(headers=headers, verify=self.tls, follow_redirects=False) as client:
                 return self._follow(client, url, until, timeout, bool(validators.etag or
                                                                       validators.last_modified))
         except httpx.TimeoutException as exc:
@@ -221,7 +225,10 @@ class HttpFetcher:
 
 def _connect_reason(exc: httpx.ConnectError, url: str) -> str:
     text = str(exc)
-    host = urlsplit(url).hostname or url
+    try:
+        host = exc.request.url.host  # after a redirect, not the configured one
+    except RuntimeError:  # httpx raises when the error carries no request
+        host = urlsplit(url).hostname or url
     if any(s in text for s in ("Name or service not known", "nodename nor servname",
                                "Temporary failure in name resolution", "No address associated",
                                "getaddrinfo failed")):
@@ -252,9 +259,9 @@ def fetch_all(jobs: Sequence[tuple[str, str, Validators]], fetcher: Fetcher,
             answer = FetchError(f"it failed unexpectedly: {type(exc).__name__}: {exc}")
         answers.put((feed_id, answer))
 
+    until = time.monotonic() + deadline + GRACE
     for job in jobs:
         threading.Thread(target=run, args=job, name=f"feed {job[0]}", daemon=True).start()
-    until = time.monotonic() + deadline + GRACE
     outcomes: dict[str, Fetched | FetchError] = {}
     while len(outcomes) < len(jobs):
         try:
@@ -321,12 +328,10 @@ class FeedCache:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     # A unique temporary name per writer, so a dev server and a build can both save safely.
+    # No fsync: a copy torn by a power cut fails its checksum and is simply not used.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with tmp.open("wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        tmp.write_bytes(data)
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

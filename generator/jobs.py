@@ -14,6 +14,7 @@ from typing import Any
 
 from .cards import CardSpec, card_key
 from .config import Campaign
+from .embeds import LINK_REL, EmbedFeed
 from .feeds import FeedItem, FeedSpec
 from .render import bind_links, direction
 from .site import Article, Language, Link, Listing, Site
@@ -86,13 +87,14 @@ class Planner:
 
     def __init__(self, site: Site, extra: Mapping[str, Any] | None = None, *,
                  image_sizes: Mapping[str, tuple[int, int]] | None = None,
-                 cards: bool = True) -> None:
+                 cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None) -> None:
         self.site = site
         self.cfg = site.cfg
         self.urls: Urls = site.urls
         self.extra = {"image_sizes": dict(image_sizes or {}), **(extra or {})}
         self.image_sizes = dict(image_sizes or {})
         self.make_cards = cards
+        self.embeds = dict(embeds or {})
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
 
     def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
@@ -128,7 +130,8 @@ class Planner:
     def page(self, path: str, template: str, lang: Language, meta: Meta, origin: str,
              **context: Any) -> Job:
         full = {"here": path, "lang": lang.lang, "dir": direction(lang.lang), "meta": meta,
-                "nav": self.nav(lang), "rooted_links": False, **self.extra, **context}
+                "nav": self.nav(lang), "rooted_links": False, "LINK_REL": LINK_REL,
+                **self.extra, **context}
         return Job(path, "page", origin, template, tuple(sorted(full.items())))
 
     def meta(self, path: str, title: str, description: str, *, heading: str = "",
@@ -226,7 +229,19 @@ class Planner:
                                      own_card=listing.kind in ("home", "campaign"))
                     yield self.page(path, template, lang, meta, f"{listing.kind} listing",
                                     listing=listing, cards=cards, number=number,
-                                    campaign=campaign)
+                                    campaign=campaign,
+                                    embeds=self.embeds_for(listing) if number == 1 else ())
+
+    def embeds_for(self, listing: Listing) -> tuple[EmbedFeed, ...]:
+        """A campaign's own feeds; on the home page, every feed some campaign embeds."""
+        if listing.kind == "campaign":
+            campaign = self.cfg.campaign(listing.key)
+            ids: tuple[str, ...] = campaign.feeds if campaign else ()
+        elif listing.kind == "home":
+            ids = tuple(dict.fromkeys(f for c in self.cfg.campaigns for f in c.feeds))
+        else:
+            return ()
+        return tuple(self.embeds[i] for i in ids if i in self.embeds and self.embeds[i].items)
 
     def indexes(self, lang: Language) -> Iterator[Job]:
         u = self.urls
