@@ -25,10 +25,10 @@ from .content import Post, load_posts
 from .embeds import EmbedFeed, load_embeds
 from .errors import BuildError, Problem, Severity, raise_if_errors
 from .feeds import render_feed
-from .incremental import load_manifest, save_manifest, site_salt, template_salts
+from .incremental import site_salt, template_salts
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
-from .output import SiteWriter
+from .output import SiteWriter, put
 from .render import make_environment, render_page, theme_dirs
 from .site import Site, build_site, published
 from .urls import output_file
@@ -177,14 +177,13 @@ def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: P
         sizes = []
         for job in jobs:
             target = tmp / output_file(job.path)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 data = make_output(job, env, cards)
             except jinja2.TemplateError as exc:
                 raise BuildError([Problem(None, None, f"template error while making "
                                                       f"{job.path or 'the home page'}: {exc}")]
                                  ) from exc
-            target.write_bytes(data)
+            put(target, data)
             sizes.append(len(data))
         return sizes
     return run
@@ -227,29 +226,18 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     env = make_environment(cfg, themes)
     salt = site_salt(cfg, themes)
     salts = template_salts(env)
-    digests = {job.path: job.digest(salt + salts.get(job.template, "")) for job in jobs}
-    previous = load_manifest(options.cache_dir, options.output_dir) if options.cache else {}
-    old_root = options.output_dir.resolve()
-    with SiteWriter(options.output_dir) as writer:
-        todo: list[Job] = []
-        for job in jobs:
-            rel = output_file(job.path)
-            old = old_root / rel
-            if previous.get(job.path) == digests[job.path] and old.is_file():
-                writer.link(rel, old, job.origin)
-            else:
-                writer.written[rel] = job.origin
-                todo.append(job)
-        say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
-        # Cards are the slowest jobs: deal them out evenly among the processes.
-        todo.sort(key=lambda job: job.kind != "card")
-        todo = [job for k in range(processes) for job in todo[k::processes]]
-        with tempfile.TemporaryDirectory() as scratch:
-            card_dir = options.cache_dir / "cards" if options.cache else Path(scratch)
-            map_slices(_write_slice(cfg, themes, writer.tmp, card_dir), todo, processes,
-                       minimum=150)
-    if options.cache:
-        save_manifest(options.cache_dir, options.output_dir, digests)
+    with tempfile.TemporaryDirectory() as scratch:
+        writer = SiteWriter(options.output_dir,
+                            options.cache_dir if options.cache else Path(scratch))
+        try:
+            todo = [job for job in jobs if not writer.unchanged(
+                output_file(job.path), job.digest(salt + salts.get(job.template, "")))]
+            say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
+            _write(options, cfg, themes, writer.work, todo, processes)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started,
@@ -257,3 +245,14 @@ def build(options: BuildOptions, *, now: datetime | None = None,
         warnings=warnings, output_dir=options.output_dir,
         rendered_paths=tuple(job.path for job in todo),
     )
+
+
+def _write(options: BuildOptions, cfg: SiteConfig, themes: Sequence[Path], work: Path,
+           todo: list[Job], processes: int) -> None:
+    """Make every file that changed, spread over the processes."""
+    # Cards are the slowest jobs: deal them out evenly among the processes.
+    todo.sort(key=lambda job: job.kind != "card")
+    todo = [job for k in range(processes) for job in todo[k::processes]]
+    with tempfile.TemporaryDirectory() as scratch:
+        card_dir = options.cache_dir / "cards" if options.cache else Path(scratch)
+        map_slices(_write_slice(cfg, themes, work, card_dir), todo, processes, minimum=150)

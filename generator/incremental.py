@@ -3,15 +3,14 @@
 A job's digest covers its whole context (the post, the listing's cards, the feed's items),
 the templates it uses (followed through extends/include/import), the config, the theme's
 strings and the generator's own code. The manifest maps each output file to the digest it
-was built with; an output whose digest is unchanged is reused from the previous build.
+was built with; an output whose digest is unchanged is kept (see :mod:`generator.output`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
@@ -21,7 +20,6 @@ from . import __version__
 from .config import SiteConfig
 
 log = logging.getLogger(__name__)
-MANIFEST = "manifest.json"
 _CODE = Path(__file__).resolve().parent
 
 
@@ -71,26 +69,3 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
             h.update(f"{dep}\0{sources.get(dep, '')}\0".encode())
         salts[name] = h.hexdigest()
     return salts
-
-
-def load_manifest(cache_dir: Path, output_dir: Path) -> dict[str, str]:
-    """The previous build's output digests, when they describe what is in ``output_dir``."""
-    try:
-        data = json.loads((cache_dir / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("output") != str(output_dir.resolve()):
-        return {}
-    files = data.get("files")
-    return files if isinstance(files, dict) else {}
-
-
-def save_manifest(cache_dir: Path, output_dir: Path, files: Mapping[str, str]) -> None:
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_dir / f"{MANIFEST}.tmp"
-        tmp.write_text(json.dumps({"output": str(output_dir.resolve()),
-                                   "files": dict(sorted(files.items()))}), "utf-8")
-        tmp.replace(cache_dir / MANIFEST)
-    except OSError as exc:
-        log.debug("build manifest not written: %s", exc)

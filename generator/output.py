@@ -1,22 +1,38 @@
-"""Writing the built site: into a fresh folder, swapped in only when the build is complete.
+"""Writing the built site so that ``output/`` only ever changes from one whole build to the next.
 
-A failed or interrupted build leaves the previous ``output/`` exactly as it was. The writer
-refuses to replace a folder it did not create (one without the marker file), refuses to
-write the same path twice, and never writes outside its folder.
+Each build is written into a *work tree* beside ``output/`` and swapped in only when complete,
+so a failed or interrupted build leaves the previous ``output/`` exactly as it was. After the
+swap the previous tree stays as ``.output.spare``; the next build updates that spare in place,
+rewriting only files whose digest changed, and swaps again. Removing a big tree is slow on
+many disks (milliseconds per folder), so no whole tree is ever deleted on the normal path.
+
+Each tree holds a marker file naming its build; the digests it was built with are kept in
+``.cache/trees/<build>.json``. A tree being updated is marked ``dirty`` first, so if the
+build stops half-way the next one trusts nothing in it. Files are always replaced, never
+rewritten in place, because the spare may share files (hard links) with ``output/``.
+
+The writer refuses to replace a folder it did not create (one without the marker file) and
+never writes outside its tree.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
+import hashlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 
 from .errors import BuildError, Problem
 
 MARKER = ".microsite-output"
-_MARKER_TEXT = b"Built by campaign-microsite. This folder is replaced by every build.\n"
+_MARKER_HEAD = "Built by campaign-microsite. This folder is replaced by every build.\n"
+_DIRTY = "dirty"
+_RENAME_EXCHANGE = 2
 
 
 def check_replaceable(output_dir: Path) -> None:
@@ -34,72 +50,159 @@ def check_replaceable(output_dir: Path) -> None:
                               "another --output, or empty the folder yourself")])
 
 
-class SiteWriter:
-    """Collects a new site in a temporary sibling folder; ``commit`` swaps it in."""
+def build_id(tree: Path) -> str | None:
+    """The build a tree holds, from its marker; None when unknown, dirty or not ours."""
+    try:
+        text = (tree / MARKER).read_text("utf-8")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("build: "):
+            found = line.removeprefix("build: ").strip()
+            return None if found == _DIRTY else found
+    return None
 
-    def __init__(self, output_dir: Path) -> None:
+
+def _write_marker(tree: Path, ident: str) -> None:
+    put(tree / MARKER, f"{_MARKER_HEAD}build: {ident}\n".encode())
+
+
+def put(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` (a new file, so hard-linked twins are untouched)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False where the system cannot."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    libc = ctypes.CDLL(name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    if ctypes.get_errno() in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
+
+
+class SiteWriter:
+    """Prepares a work tree; the build decides per file to keep it or to ``put`` new bytes."""
+
+    def __init__(self, output_dir: Path, cache_dir: Path) -> None:
         self.output_dir = output_dir.resolve()
+        self.trees = cache_dir / "trees"
         check_replaceable(self.output_dir)
         self.output_dir.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(self.output_dir)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
-                                         dir=self.output_dir.parent))
-        self.written: dict[PurePosixPath, str] = {}
-        self.bytes_written = 0
+        self.spare = self.output_dir.with_name(f".{self.output_dir.name}.spare")
+        self.work, self.previous = self._work_tree()
+        self.expected: dict[PurePosixPath, str] = {}
 
-    def _target(self, rel: PurePosixPath, origin: str) -> Path:
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-            raise BuildError([Problem(None, None, f"{origin}: would write outside the output "
-                                                  f"folder ({rel})")])
-        if rel in self.written:
-            raise BuildError([Problem(None, None, f"{origin} and {self.written[rel]} both "
-                                                  f"write {rel}; rename one of them")])
-        self.written[rel] = origin
-        target = self.tmp / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
-
-    def write(self, rel: PurePosixPath, data: bytes, origin: str) -> None:
-        self._target(rel, origin).write_bytes(data)
-        self.bytes_written += len(data)
-
-    def link(self, rel: PurePosixPath, existing: Path, origin: str) -> None:
-        """Reuse an unchanged file (a hard link when possible, else a copy)."""
-        target = self._target(rel, origin)
+    def _manifest(self, ident: str | None) -> dict[str, str]:
+        if ident is None:
+            return {}
         try:
-            os.link(existing, target)
-        except OSError:
-            shutil.copyfile(existing, target)
+            data = json.loads((self.trees / f"{ident}.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _work_tree(self) -> tuple[Path, dict[str, str]]:
+        """The spare (one build behind) when it is ours; else a clone of output/ or a new one."""
+        if self.spare.is_dir() and (self.spare / MARKER).is_file():
+            previous = self._manifest(build_id(self.spare))
+            _write_marker(self.spare, _DIRTY)
+            return self.spare, previous
+        current = self._manifest(build_id(self.output_dir))
+        fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
+                                      dir=self.output_dir.parent))
+        if current and not self.spare.exists():
+            # Hard links make the clone cheap; files are only ever replaced, never edited.
+            shutil.copytree(self.output_dir, fresh, copy_function=os.link, dirs_exist_ok=True)
+            _write_marker(fresh, _DIRTY)
+            return fresh, current
+        return fresh, {}
+
+    def unchanged(self, rel: PurePosixPath, digest: str) -> bool:
+        """True when the work tree already holds this file as built from ``digest``."""
+        self.expected[rel] = digest
+        return self.previous.get(str(rel)) == digest and (self.work / rel).is_file()
+
+    def path(self, rel: PurePosixPath) -> Path:
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            raise BuildError([Problem(None, None, f"would write outside the output folder "
+                                                  f"({rel})")])
+        return self.work / rel
 
     def commit(self) -> None:
-        (self.tmp / MARKER).write_bytes(_MARKER_TEXT)
-        self.tmp.chmod(0o755)
-        old = None
-        if self.output_dir.exists():
+        """Remove what this build no longer makes, mark the tree, and swap it in."""
+        _prune(self.work, set(self.expected))
+        manifest = {str(rel): digest for rel, digest in sorted(self.expected.items())}
+        ident = hashlib.sha256(json.dumps(manifest).encode()).hexdigest()[:20]
+        self.trees.mkdir(parents=True, exist_ok=True)
+        put(self.trees / f"{ident}.json", json.dumps(manifest).encode())
+        _write_marker(self.work, ident)
+        self.work.chmod(0o755)
+        if not self.output_dir.exists():
+            self.work.rename(self.output_dir)
+        else:
             check_replaceable(self.output_dir)
-            old = self.output_dir.with_name(f".{self.output_dir.name}.old-{os.getpid()}")
-            self.output_dir.rename(old)
-        self.tmp.rename(self.output_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            if self.work == self.spare or not self.spare.exists():
+                self._swap()
+            else:  # a spare we may not reuse is in the way: fall back to deleting
+                old = self.output_dir.with_name(f".{self.output_dir.name}.old-{os.getpid()}")
+                self.output_dir.rename(old)
+                self.work.rename(self.output_dir)
+                shutil.rmtree(old, ignore_errors=True)
+        keep = {build_id(self.output_dir), build_id(self.spare)}
+        for stale in self.trees.glob("*.json"):
+            if stale.stem not in keep:
+                stale.unlink(missing_ok=True)
+
+    def _swap(self) -> None:
+        if self.work != self.spare:
+            self.work.rename(self.spare)
+            self.work = self.spare
+        if not _exchange(self.output_dir, self.spare):
+            between = self.output_dir.with_name(f".{self.output_dir.name}.swap")
+            self.output_dir.rename(between)
+            self.spare.rename(self.output_dir)
+            between.rename(self.spare)
 
     def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """Leave output/ as it was; a spare stays (marked dirty), a new tree goes."""
+        if self.work != self.spare:
+            shutil.rmtree(self.work, ignore_errors=True)
 
-    def __enter__(self) -> SiteWriter:
-        return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        if exc is None:
-            self.commit()
-        else:
-            self.abort()
+def _prune(tree: Path, wanted: set[PurePosixPath]) -> None:
+    keep = {str(rel) for rel in wanted} | {MARKER}
+    for root, dirs, files in os.walk(tree, topdown=False):
+        base = Path(root)
+        for name in files:
+            rel = (base / name).relative_to(tree).as_posix()
+            if rel not in keep:
+                (base / name).unlink(missing_ok=True)
+        for name in dirs:
+            folder = base / name
+            if not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def _remove_leftovers(output_dir: Path) -> None:
-    """Folders from builds that were killed half-way (never the output itself)."""
-    for pattern in (f".{output_dir.name}.new-*", f".{output_dir.name}.old-*"):
+    """Folders from builds that were killed half-way (never the output or its spare)."""
+    between = output_dir.with_name(f".{output_dir.name}.swap")
+    if between.is_dir() and not output_dir.exists():  # stopped in the middle of a swap
+        between.rename(output_dir)
+    for pattern in (f".{output_dir.name}.new-*", f".{output_dir.name}.old-*",
+                    f".{output_dir.name}.swap"):
         for leftover in output_dir.parent.glob(pattern):
             if leftover.is_dir() and leftover != output_dir:
                 shutil.rmtree(leftover, ignore_errors=True)

@@ -8,8 +8,11 @@ output is the same whatever the number of processes.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -28,7 +31,16 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to stop this worker if the build is killed, so no orphan keeps writing."""
+    name = ctypes.util.find_library("c")
+    if name is not None and hasattr(signal, "SIGKILL"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(name).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _child(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], conn: Connection) -> None:
+    _die_with_parent()
     try:
         conn.send(("ok", fn(items)))
     except BuildError as exc:
