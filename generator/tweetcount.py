@@ -14,136 +14,158 @@ only over-count, never under-count, against X's own servers.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from array import array
+from bisect import bisect_left
 from functools import cache
+from itertools import accumulate
 
 MAX_WEIGHTED_LENGTH = 280
 URL_LENGTH = 23  # what a t.co link counts, however long the real address
-_LIGHT = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+# In code units: a character outside the light ranges, or an astral pair (which weighs 2).
+_PAIR = "[\ud800-\udbff][\udc00-\udfff]"
+_HEAVY = re.compile(f"{_PAIR}|[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]")
 _FORBIDDEN = frozenset("\ufffe\ufeff\uffff")  # X rejects a post containing these
 _MAX_URL = 4096  # twitter-text ignores longer addresses (counted with the scheme)
 _MAX_TCO_SLUG = 40
+_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"
 
 
-def _weight(ch: str) -> int:
-    cp = ord(ch)
-    return 1 if any(low <= cp <= high for low, high in _LIGHT) else 2
+def _weight(units: str) -> int:
+    """The weight of plain text given as code units: 1 or 2 a character."""
+    return len(units) - len(re.findall(_PAIR, units)) + len(_HEAVY.findall(units))
 
 
 # --- URLs ----------------------------------------------------------------------------------
-# Top-level domains twitter-text recognises (its list is IANA's root zone of 2020; names
-# added later, like .music, are not links there, so they are not here either).
+# The top-level domains twitter-text 3.1 recognises: IANA's root zone of its day, so with
+# brands retired since (.linde) and without later names (.music), which are no links there.
 _TLDS = (
     "aaa aarp abarth abb abbott abbvie abc able abogado abudhabi ac academy accenture accountant "
-    "accountants aco actor ad ads adult ae aeg aero aetna af afl africa ag agakhan agency ai aig "
-    "airbus airforce airtel akdn al alfaromeo alibaba alipay allfinanz allstate ally alsace "
-    "alstom am amazon americanexpress americanfamily amex amfam amica amsterdam an analytics "
-    "android anquan anz ao aol apartments app apple aq aquarelle ar arab aramco archi army arpa "
-    "art arte as asda asia associates at athleta attorney au auction audi audible audio auspost "
-    "author auto autos aw aws ax axa az azure ba baby baidu banamex band bank bar barcelona "
-    "barclaycard barclays barefoot bargains baseball basketball bauhaus bayern bb bbc bbt bbva "
-    "bcg bcn bd be beats beauty beer berlin best bestbuy bet bf bg bh bharti bi bible bid bike "
-    "bing bingo bio biz bj bl black blackfriday blockbuster blog bloomberg blue bm bms bmw bn "
-    "bnpparibas bo boats boehringer bofa bom bond boo book booking bosch bostik boston bot "
-    "boutique box bq br bradesco bridgestone broadway broker brother brussels bs bt build "
-    "builders business buy buzz bv bw by bz bzh ca cab cafe cal call calvinklein cam camera camp "
-    "canon capetown capital capitalone car caravan cards care career careers cars casa case cash "
-    "casino cat catering catholic cba cbn cbre cc cd center ceo cern cf cfa cfd cg ch chanel "
-    "channel charity chase chat cheap chintai christmas chrome church ci cipriani circle cisco "
-    "citadel citi citic city ck cl claims cleaning click clinic clinique clothing cloud club "
-    "clubmed cm cn co coach codes coffee college cologne com commbank community company compare "
-    "computer comsec condos construction consulting contact contractors cooking cool coop "
-    "corsica country coupon coupons courses cpa cr credit creditcard creditunion cricket crown "
-    "crs cruise cruises cu cuisinella cv cw cx cy cymru cyou cz dad dance data date dating "
-    "datsun day dclk dds de deal dealer deals degree delivery dell deloitte delta democrat "
-    "dental dentist desi design dev dhl diamonds diet digital direct directory discount discover "
-    "dish diy dj dk dm dnp do docs doctor dog domains dot download drive dtv dubai dunlop dupont "
-    "durban dvag dvr dz earth eat ec eco edeka edu education ee eg eh email emerck energy "
-    "engineer engineering enterprises epson equipment er ericsson erni es esq estate et eu "
-    "eurovision eus events exchange expert exposed express extraspace fage fail fairwinds faith "
-    "family fan fans farm farmers fashion fast fedex feedback ferrari ferrero fi fidelity fido "
-    "film final finance financial fire firestone firmdale fish fishing fit fitness fj fk flickr "
-    "flights flir florist flowers fly fm fo foo food football ford forex forsale forum "
-    "foundation fox fr free fresenius frl frogans frontier ftr fujitsu fun fund furniture futbol "
-    "fyi ga gal gallery gallo gallup game games gap garden gay gb gbiz gd gdn ge gea gent "
-    "genting george gf gg ggee gh gi gift gifts gives giving gl glass gle global globo gm gmail "
-    "gmbh gmo gmx gn godaddy gold goldpoint golf goo goodyear goog google gop got gov gp gq gr "
-    "grainger graphics gratis green gripe grocery group gs gt gu gucci guge guide guitars guru "
-    "gw gy hair hamburg hangout haus hbo hdfc hdfcbank health healthcare help helsinki here "
-    "hermes hiphop hisamitsu hitachi hiv hk hkt hm hn hockey holdings holiday homedepot "
-    "homegoods homes homesense honda horse hospital host hosting hot hotels hotmail house how hr "
-    "hsbc ht hu hughes hyatt hyundai ibm icbc ice icu id ie ieee ifm ikano il im imamat imdb "
-    "immo immobilien in inc industries infiniti info ing ink institute insurance insure int "
-    "international intuit investments io ipiranga iq ir irish is ismaili ist istanbul it itau "
-    "itv jaguar java jcb je jeep jetzt jewelry jio jll jm jmp jnj jo jobs joburg jot joy jp "
-    "jpmorgan jprs juegos juniper kaufen kddi ke kerryhotels kerryproperties kfh kg kh ki kia "
-    "kim kindle kitchen kiwi km kn koeln komatsu kosher kp kpmg kpn kr krd kred kuokgroup kw ky "
-    "kyoto kz la lacaixa lamborghini lamer land landrover lanxess lasalle lat latino latrobe law "
-    "lawyer lb lc lds lease leclerc lefrak legal lego lexus lgbt li lidl life lifeinsurance "
-    "lifestyle lighting like lilly limited limo lincoln link live living lk llc llp loan loans "
-    "locker locus lol london lotte lotto love lpl lplfinancial lr ls lt ltd ltda lu lundbeck "
-    "luxe luxury lv ly ma madrid maif maison makeup man management mango map market marketing "
-    "markets marriott marshalls mattel mba mc mckinsey md me med media meet melbourne meme "
-    "memorial men menu merckmsd mf mg mh miami microsoft mil mini mint mit mitsubishi mk ml mlb "
-    "mls mm mma mn mo mobi mobile moda moe moi mom monash money monster mormon mortgage moscow "
-    "moto motorcycles mov movie mp mq mr ms msd mt mtn mtr mu museum mutual mv mw mx my mz na "
-    "nab nagoya name natura navy nba nc ne nec net netbank netflix network neustar new news next "
-    "nextdirect nexus nf nfl ng ngo nhk ni nico nike nikon ninja nissan nissay nl no nokia "
-    "norton now nowruz nowtv np nr nra nrw ntt nu nyc nz obi observer office okinawa olayan "
-    "olayangroup ollo om omega one ong onion onl online ooo open oracle orange org organic "
-    "origins osaka otsuka ott ovh pa page panasonic paris pars partners parts party pay pccw pe "
-    "pet pf pfizer pg ph pharmacy phd philips phone photo photography photos physio pics pictet "
-    "pictures pid pin ping pink pioneer pizza pk pl place play playstation plumbing plus pm pn "
-    "pnc pohl poker politie porn post pr pramerica praxi press prime pro prod productions prof "
-    "progressive promo properties property protection pru prudential ps pt pub pw pwc py qa "
-    "qpon quebec quest racing radio re read realestate realtor realty recipes red redstone "
-    "redumbrella rehab reise reisen reit reliance ren rent rentals repair report republican rest "
-    "restaurant review reviews rexroth rich richardli ricoh ril rio rip ro rocks rodeo rogers "
-    "room rs rsvp ru rugby ruhr run rw rwe ryukyu sa saarland safe safety sakura sale salon "
-    "samsclub samsung sandvik sandvikcoromant sanofi sap sarl sas save saxo sb sbi sbs sc scb "
-    "schaeffler schmidt scholarships school schule schwarz science scot sd se search seat secure "
-    "security seek select sener services seven sew sex sexy sfr sg sh shangrila sharp shell "
-    "shia shiksha shoes shop shopping shouji show si silk sina singles site sj sk ski skin sky "
-    "skype sl sling sm smart smile sn sncf so soccer social softbank software sohu solar "
-    "solutions song sony soy space sport spot sr srl ss st stada staples star statebank "
-    "statefarm stc stcgroup stockholm storage store stream studio study style su sucks supplies "
-    "supply support surf surgery suzuki sv swatch swiss sx sy sydney systems sz tab taipei talk "
-    "taobao target tatamotors tatar tattoo tax taxi tc tci td tdk team tech technology tel "
-    "temasek tennis teva tf tg th thd theater theatre tiaa tickets tienda tips tires tirol tj "
-    "tjmaxx tjx tk tkmaxx tl tm tmall tn to today tokyo tools top toray toshiba total tours town "
-    "toyota toys tr trade trading training travel travelers travelersinsurance trust trv tt "
-    "tube tui tunes tushu tv tvs tw tz ua ubank ubs ug uk unicom university uno uol ups us uy uz "
-    "va vacations vana vanguard vc ve vegas ventures verisign versicherung vet vg vi viajes "
-    "video vig viking villas vin vip virgin visa vision viva vivo vlaanderen vn vodka volvo vote "
-    "voting voto voyage vu wales walmart walter wang wanggou watch watches weather weatherchannel "
-    "webcam weber website wed wedding weibo weir wf whoswho wien wiki williamhill win windows "
-    "wine winners wme wolterskluwer woodside work works world wow ws wtc wtf xbox xerox xihuan "
-    "xin xxx xyz yachts yahoo yamaxun yandex ye yodobashi yoga yokohama you youtube yt yun za "
-    "zappos zara zero zip zm zone zuerich zw "
+    "accountants aco active actor ad adac ads adult ae aeg aero aetna af afamilycompany afl "
+    "africa ag agakhan agency ai aig aigo airbus airforce airtel akdn al alfaromeo alibaba alipay "
+    "allfinanz allstate ally alsace alstom am americanexpress americanfamily amex amfam amica "
+    "amsterdam an analytics android anquan anz ao aol apartments app apple aq aquarelle ar arab "
+    "aramco archi army arpa art arte as asda asia associates at athleta attorney au auction audi "
+    "audible audio auspost author auto autos avianca aw aws ax axa az azure ba baby baidu banamex "
+    "bananarepublic band bank bar barcelona barclaycard barclays barefoot bargains baseball "
+    "basketball bauhaus bayern bb bbc bbt bbva bcg bcn bd be beats beauty beer bentley berlin "
+    "best bestbuy bet bf bg bh bharti bi bible bid bike bing bingo bio biz bj bl black "
+    "blackfriday blanco blockbuster blog bloomberg blue bm bms bmw bn bnl bnpparibas bo boats "
+    "boehringer bofa bom bond boo book booking boots bosch bostik boston bot boutique box bq br "
+    "bradesco bridgestone broadway broker brother brussels bs bt budapest bugatti build builders "
+    "business buy buzz bv bw by bz bzh ca cab cafe cal call calvinklein cam camera camp "
+    "cancerresearch canon capetown capital capitalone car caravan cards care career careers cars "
+    "cartier casa case caseih cash casino cat catering catholic cba cbn cbre cbs cc cd ceb center "
+    "ceo cern cf cfa cfd cg ch chanel channel charity chase chat cheap chintai chloe christmas "
+    "chrome chrysler church ci cipriani circle cisco citadel citi citic city cityeats ck cl "
+    "claims cleaning click clinic clinique clothing cloud club clubmed cm cn co coach codes "
+    "coffee college cologne com comcast commbank community company compare computer comsec condos "
+    "construction consulting contact contractors cooking cookingchannel cool coop corsica country "
+    "coupon coupons courses cpa cr credit creditcard creditunion cricket crown crs cruise cruises "
+    "csc cu cuisinella cv cw cx cy cymru cyou cz dabur dad dance data date dating datsun day dclk "
+    "dds de deal dealer deals degree delivery dell deloitte delta democrat dental dentist desi "
+    "design dev dhl diamonds diet digital direct directory discount discover dish diy dj dk dm "
+    "dnp do docs doctor dodge dog doha domains doosan dot download drive dtv dubai duck dunlop "
+    "duns dupont durban dvag dvr dz earth eat ec eco edeka edu education ee eg eh email emerck "
+    "energy engineer engineering enterprises epost epson equipment er ericsson erni es esq estate "
+    "esurance et etisalat eu eurovision eus events everbank exchange expert exposed express "
+    "extraspace fage fail fairwinds faith family fan fans farm farmers fashion fast fedex "
+    "feedback ferrari ferrero fi fiat fidelity fido film final finance financial fire firestone "
+    "firmdale fish fishing fit fitness fj fk flickr flights flir florist flowers flsmidth fly fm "
+    "fo foo food foodnetwork football ford forex forsale forum foundation fox fr free fresenius "
+    "frl frogans frontdoor frontier ftr fujitsu fujixerox fun fund furniture futbol fyi ga gal "
+    "gallery gallo gallup game games gap garden gay gb gbiz gd gdn ge gea gent genting george gf "
+    "gg ggee gh gi gift gifts gives giving gl glade glass gle global globo gm gmail gmbh gmo gmx "
+    "gn godaddy gold goldpoint golf goo goodhands goodyear goog google gop got gov gp gq gr "
+    "grainger graphics gratis green gripe grocery group gs gt gu guardian gucci guge guide "
+    "guitars guru gw gy hair hamburg hangout haus hbo hdfc hdfcbank health healthcare help "
+    "helsinki here hermes hgtv hiphop hisamitsu hitachi hiv hk hkt hm hn hockey holdings holiday "
+    "homedepot homegoods homes homesense honda honeywell horse hospital host hosting hot hoteles "
+    "hotels hotmail house how hr hsbc ht htc hu hughes hyatt hyundai ibm icbc ice icu id ie ieee "
+    "ifm iinet ikano il im imamat imdb immo immobilien in inc industries infiniti info ing ink "
+    "institute insurance insure int intel international intuit investments io ipiranga iq ir "
+    "irish is iselect ismaili ist istanbul it itau itv iveco iwc jaguar java jcb jcp je jeep "
+    "jetzt jewelry jio jlc jll jm jmp jnj jo jobs joburg jot joy jp jpmorgan jprs juegos juniper "
+    "kaufen kddi ke kerryhotels kerrylogistics kerryproperties kfh kg kh ki kia kim kinder kindle "
+    "kitchen kiwi km kn koeln komatsu kosher kp kpmg kpn kr krd kred kuokgroup kw ky kyoto kz la "
+    "lacaixa ladbrokes lamborghini lamer lancaster lancia lancome land landrover lanxess lasalle "
+    "lat latino latrobe law lawyer lb lc lds lease leclerc lefrak legal lego lexus lgbt li "
+    "liaison lidl life lifeinsurance lifestyle lighting like lilly limited limo lincoln linde "
+    "link lipsy live living lixil lk llc llp loan loans locker locus loft lol london lotte lotto "
+    "love lpl lplfinancial lr ls lt ltd ltda lu lundbeck lupin luxe luxury lv ly ma macys madrid "
+    "maif maison makeup man management mango map market marketing markets marriott marshalls "
+    "maserati mattel mba mc mcd mcdonalds mckinsey md me med media meet melbourne meme memorial "
+    "men menu meo merckmsd metlife mf mg mh miami microsoft mil mini mint mit mitsubishi mk ml "
+    "mlb mls mm mma mn mo mobi mobile mobily moda moe moi mom monash money monster montblanc "
+    "mopar mormon mortgage moscow moto motorcycles mov movie movistar mp mq mr ms msd mt mtn mtpc "
+    "mtr mu museum mutual mutuelle mv mw mx my mz na nab nadex nagoya name nationwide natura navy "
+    "nba nc ne nec net netbank netflix network neustar new newholland news next nextdirect nexus "
+    "nf nfl ng ngo nhk ni nico nike nikon ninja nissan nissay nl no nokia northwesternmutual "
+    "norton now nowruz nowtv np nr nra nrw ntt nu nyc nz obi observer off office okinawa olayan "
+    "olayangroup oldnavy ollo om omega one ong onion onl online onyourside ooo open oracle orange "
+    "org organic orientexpress origins osaka otsuka ott ovh pa page pamperedchef panasonic "
+    "panerai paris pars partners parts party passagens pay pccw pe pet pf pfizer pg ph pharmacy "
+    "phd philips phone photo photography photos physio piaget pics pictet pictures pid pin ping "
+    "pink pioneer pizza pk pl place play playstation plumbing plus pm pn pnc pohl poker politie "
+    "porn post pr pramerica praxi press prime pro prod productions prof progressive promo "
+    "properties property protection pru prudential ps pt pub pw pwc py qa qpon quebec quest qvc "
+    "racing radio raid re read realestate realtor realty recipes red redstone redumbrella rehab "
+    "reise reisen reit reliance ren rent rentals repair report republican rest restaurant review "
+    "reviews rexroth rich richardli ricoh rightathome ril rio rip rmit ro rocher rocks rodeo "
+    "rogers room rs rsvp ru rugby ruhr run rw rwe ryukyu sa saarland safe safety sakura sale "
+    "salon samsclub samsung sandvik sandvikcoromant sanofi sap sapo sarl sas save saxo sb sbi sbs "
+    "sc sca scb schaeffler schmidt scholarships school schule schwarz science scjohnson scor scot "
+    "sd se search seat secure security seek select sener services ses seven sew sex sexy sfr sg "
+    "sh shangrila sharp shaw shell shia shiksha shoes shop shopping shouji show showtime shriram "
+    "si silk sina singles site sj sk ski skin sky skype sl sling sm smart smile sn sncf so soccer "
+    "social softbank software sohu solar solutions song sony soy space spiegel sport spot "
+    "spreadbetting sr srl srt ss st stada staples star starhub statebank statefarm statoil stc "
+    "stcgroup stockholm storage store stream studio study style su sucks supplies supply support "
+    "surf surgery suzuki sv swatch swiftcover swiss sx sy sydney symantec systems sz tab taipei "
+    "talk taobao target tatamotors tatar tattoo tax taxi tc tci td tdk team tech technology tel "
+    "telecity telefonica temasek tennis teva tf tg th thd theater theatre tiaa tickets tienda "
+    "tiffany tips tires tirol tj tjmaxx tjx tk tkmaxx tl tm tmall tn to today tokyo tools top "
+    "toray toshiba total tours town toyota toys tp tr trade trading training travel travelchannel "
+    "travelers travelersinsurance trust trv tt tube tui tunes tushu tv tvs tw tz ua ubank ubs "
+    "uconnect ug uk um unicom university uno uol ups us uy uz va vacations vana vanguard vc ve "
+    "vegas ventures verisign versicherung vet vg vi viajes video vig viking villas vin vip virgin "
+    "visa vision vista vistaprint viva vivo vlaanderen vn vodka volkswagen volvo vote voting voto "
+    "voyage vu vuelos wales walmart walter wang wanggou warman watch watches weather "
+    "weatherchannel webcam weber website wed wedding weibo weir wf whoswho wien wiki williamhill "
+    "win windows wine winners wme wolterskluwer woodside work works world wow ws wtc wtf xbox "
+    "xerox xfinity xihuan xin xperia xxx xyz yachts yahoo yamaxun yandex ye yodobashi yoga "
+    "yokohama you youtube yt yun za zappos zara zero zip zippo zm zone zuerich zw "
     "vermögensberater vermögensberatung ελ ευ бг бел дети ею католик ком мкд мон москва онлайн "
     "орг рус рф сайт срб укр қаз հայ קום ابوظبي اتصالات ارامكو الاردن البحرين الجزائر السعودية "
     "العليان المغرب امارات ایران بارت بازار بيتك بھارت تونس سودان سورية شبكة عراق عرب عمان فلسطين "
-    "قطر كاثوليك كوم مصر مليسيا موريتانيا موقع همراه پاکستان ڀارت कॉम नेट भारत भारतम् भारोत संगठन "
-    "বাংলা ভারত ভাৰত ਭਾਰਤ ભારત ଭାରତ இந்தியா இலங்கை சிங்கப்பூர் భారత్ ಭಾರತ ഭാരതം ලංකා คอม ไทย ລາວ გე "
-    "みんな クラウド グーグル コム ストア セール ファッション ポイント 世界 中信 中国 中國 中文网 企业 佛山 信息 健康 八卦 公司 公益 "
-    "台湾 台灣 商城 商店 商标 嘉里 嘉里大酒店 在线 大拿 天主教 娱乐 家電 广东 微博 慈善 我爱你 手机 招聘 政务 政府 新加坡 新闻 时尚 "
-    "書籍 机构 淡马锡 游戏 澳門 点看 移动 组织机构 网址 网店 网站 网络 联通 谷歌 购物 通販 集团 電訊盈科 飞利浦 食品 餐厅 香格里拉 香港 "
-    "닷넷 닷컴 삼성 한국"
+    "قطر كاثوليك كوم مصر مليسيا موبايلي موريتانيا موقع همراه پاکستان ڀارت कॉम नेट भारत भारतम् "
+    "भारोत संगठन বাংলা ভারত ভাৰত ਭਾਰਤ ભારત ଭାରତ இந்தியா இலங்கை சிங்கப்பூர் భారత్ ಭಾರತ ഭാരതം ලංකා "
+    "คอม ไทย ລາວ გე みんな クラウド グーグル コム ストア セール ファッション ポイント 世界 中信 "
+    "中国 中國 中文网 企业 佛山 信息 健康 八卦 公司 公益 台湾 台灣 商城 商店 商标 嘉里 嘉里大酒店 "
+    "在线 大众汽车 大拿 天主教 娱乐 家電 工行 广东 微博 慈善 我爱你 手机 手表 招聘 政务 政府 "
+    "新加坡 新闻 时尚 書籍 机构 淡马锡 游戏 澳門 点看 珠宝 移动 组织机构 网址 网店 网站 网络 联通 "
+    "诺基亚 谷歌 购物 通販 集团 電訊盈科 飞利浦 食品 餐厅 香格里拉 香港 닷넷 닷컴 삼성 한국"
 )
-# Characters that end a domain label: ASCII punctuation, spaces, X's forbidden characters,
-# and bidirectional controls.
+# What no domain label may contain: ASCII punctuation (but "-" and "_", allowed between a
+# label's letters), spaces, X's forbidden characters and bidirectional controls.
 _NOT_DOMAIN = (
-    r"!'#%&()*+,\\\-./:;<=>?@\[\]^_{|}~$"
+    r"!'#%&()*+,\\./:;<=>?@\[\]^{|}~$"
     "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
     "\ufffe\ufeff\uffff\u202a-\u202e\u061c\u200e\u200f\u2066-\u2069"
 )
+# Accented Latin letters, then those that JavaScript's case-insensitive matching (which
+# compares capitals) lets in as well: ʒ matches because Ʒ is in U+0100–U+024F.
 _LATIN = (
     "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263"
     "\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+    "\u0260\u0269\u0275\u0280\u0283\u0288\u028a\u028c\u0292\u0399\u03b9\u1fbe\u2c65\u2c66"
+    "\u2c7e\u2c7f"
 )
-_PATH_CHAR = rf"[a-z\u0400-\u04ff0-9!*';:=+,.$/%#\[\]\-\u2013_~@|&{_LATIN}]"
+_CYRILLIC = "\u0400-\u04ff\u1c80-\u1c87"
+_PATH_CHAR = rf"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\[\]\-\u2013_~@|&{_LATIN}]"
 _PARENS = rf"\((?:{_PATH_CHAR}+|{_PATH_CHAR}*\({_PATH_CHAR}+\){_PATH_CHAR}*)\)"
-_PATH_END = rf"(?:[+\-a-z\u0400-\u04ff0-9=_#/{_LATIN}]|{_PARENS})"
+_PATH_END = rf"(?:[+\-a-z{_CYRILLIC}0-9=_#/{_LATIN}]|{_PARENS})"
 _PATH = (rf"(?:{_PATH_CHAR}*(?:{_PARENS}{_PATH_CHAR}*)*{_PATH_END}"
          rf"|@{_PATH_CHAR}+/)")
 _QUERY = r"\?[a-z0-9!?*'@();:&=+$/%#\[\]\-_.,~|]*[a-z0-9\-_&=#/]"
@@ -186,9 +208,11 @@ def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """Built on first use: the TLD trie takes a few milliseconds to compile."""
     tld = (rf"(?:(?:{_alternation(_TLDS.split())})(?=[^0-9a-z@+-]|\Z)"
            r"|xn--[0-9a-z-]+)")
-    char = f"[^{_NOT_DOMAIN}]"
-    domain = (rf"(?:(?:{char}(?:[_-]|{char})*)?{char}\.)*"
-              rf"(?:(?:{char}(?:-|{char})*)?{char}\.){tld}")
+    # A label: letters, inner "-" (and "_" before the last dot), then a dot. Atomic groups
+    # (no label can end before the first dot anyway) keep long runs of CJK text linear.
+    char = f"[^{_NOT_DOMAIN}_-]"
+    domain = (rf"(?:{char}(?>[^{_NOT_DOMAIN}]*)(?<={char})\.)*"
+              rf"{char}(?>[^{_NOT_DOMAIN}_]*)(?<={char})\.{tld}")
     url = re.compile(
         r"(?P<before>[^A-Za-z0-9@＠$#＃\ufffe\ufeff\uffff]|^)"
         rf"(?P<url>(?P<scheme>https?://)?(?P<domain>{domain})(?::[0-9]+)?"
@@ -200,16 +224,22 @@ def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     return url, ascii_domain, tco
 
 
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+def _code_units(text: str) -> str:
+    """``text`` with one character per UTF-16 code unit: the string JavaScript sees.
+
+    twitter-text's patterns run on such strings, so a link that follows an emoji starts
+    half-way through it there; running the same patterns on the same units keeps every
+    such quirk.
+    """
+    return "".join(map(chr, array("H", text.encode(_UTF16, "surrogatepass"))))
 
 
-def _punycode_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
-    """The length of ``domain`` in ASCII (IDNA) form, or None when it is no valid name."""
+def _ascii_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
+    """The length of ``domain`` (code units) in IDNA form, or None when it is no valid name."""
     if domain[:4].lower() == "xn--" and not ascii_domain.search(domain):
         return None
     total = 0
-    for label in domain.split("."):
+    for label in domain.encode(_UTF16, "surrogatepass").decode(_UTF16, "surrogatepass").split("."):
         parts = re.split("[.\u3002\uff0e\uff61]", label)
         size = sum(len(p) if all(" " <= c <= "~" for c in p) else 4 + len(p.encode("punycode"))
                    for p in parts) + len(parts) - 1
@@ -219,35 +249,48 @@ def _punycode_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
     return total - 1
 
 
-def url_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Where X sees links in ``text`` (already NFC): (start, end) code point offsets."""
+def _links(units: str) -> list[tuple[int, int, int]]:
+    """Links in code units: (start, end, how many units twitter-text's counter skips)."""
     url_re, ascii_re, tco_re = _url_patterns()
-    spans: list[tuple[int, int]] = []
-    if "." not in text:
-        return ()
-    for m in url_re.finditer(text):
+    links: list[tuple[int, int, int]] = []
+    if "." not in units:
+        return links
+    for m in url_re.finditer(units):
         url, scheme, domain, start, end = (m["url"], m["scheme"], m["domain"],
                                            m.start("url"), m.end("url"))
-        ascii_length = _punycode_length(domain, ascii_re)
-        if ascii_length is None or (len(scheme or "https://") + _utf16_len(url) + ascii_length
-                                    - _utf16_len(domain)) > _MAX_URL:
+        ascii_length = _ascii_length(domain, ascii_re)
+        if (ascii_length is None
+                or len(scheme or "https://") + len(url) + ascii_length - len(domain) > _MAX_URL):
             continue
         if scheme:
             tco = tco_re.match(url)
-            if tco:
-                if len(tco[1]) > _MAX_TCO_SLUG:
-                    continue
-                end = start + tco.end()
-            spans.append((start, end))
+            if tco and len(tco[1]) > _MAX_TCO_SLUG:
+                continue
+            end = start + tco.end() if tco else end
+            links.append((start, end, end - start))
             continue
         # Without a scheme only the ASCII part of a name is a link ("例えばexample.com").
         if m["before"] in ("-", "_", ".", "/"):
             continue
         found = [(start + a.start(), start + a.end()) for a in ascii_re.finditer(domain)]
+        links.extend((a, b, b - a) for a, b in found)
         if found and m["path"]:
-            found[-1] = (found[-1][0], end)
-        spans.extend(found)
-    return tuple(spans)
+            # twitter-text swaps the ASCII name into the whole address and skips its length,
+            # which falls short of the address's end when non-ASCII letters followed the name.
+            a, b = found[-1]
+            links[-1] = (a, end, b - a + len(url) - len(domain))
+    return links
+
+
+def _unit_offsets(text: str) -> list[int]:
+    """For each code point of ``text`` (and its end), its offset in UTF-16 code units."""
+    return [0, *accumulate(2 if ord(ch) > 0xFFFF else 1 for ch in text)]
+
+
+def url_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where X sees links in ``text`` (already NFC): (start, end) code point offsets."""
+    position = {unit: i for i, unit in enumerate(_unit_offsets(text))}
+    return tuple((position[a], position[b]) for a, b, _ in _links(_code_units(text)))
 
 
 # --- emoji ---------------------------------------------------------------------------------
@@ -344,16 +387,23 @@ def emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
 def weighted_length(text: str) -> int:
     """The length X shows for ``text`` (at most 280 for a valid post)."""
     text = unicodedata.normalize("NFC", text)
-    urls = dict(url_spans(text))
-    emoji = dict(emoji_spans(text))
+    units = _code_units(text)
+    offsets = _unit_offsets(text)
+    # Where each link or emoji starts: how far twitter-text then skips, and what it counts.
+    skips = {offsets[a]: (offsets[b] - offsets[a], 2) for a, b in emoji_spans(text)}
+    skips.update((start, (skip, URL_LENGTH)) for start, _, skip in _links(units))
+    starts = sorted(skips)
     total = i = 0
-    while i < len(text):
-        if i in urls:
-            total, i = total + URL_LENGTH, urls[i]
-        elif i in emoji:
-            total, i = total + 2, emoji[i]
+    while i < len(units):
+        # A link's skip can end inside an emoji; the rest of it then counts as plain text.
+        at = bisect_left(starts, i)
+        start = starts[at] if at < len(starts) else len(units)
+        total += _weight(units[i:start])
+        if start < len(units):
+            skip, weight = skips[start]
+            total, i = total + weight, start + skip
         else:
-            total, i = total + _weight(text[i]), i + 1
+            i = start
     return total
 
 
@@ -364,22 +414,49 @@ def tweet_check(text: str) -> tuple[int, bool]:
 
 
 # --- grapheme clusters ---------------------------------------------------------------------
-# A compact form of Unicode's extended grapheme cluster rules (UAX #29), enough to never cut
-# a letter from its accents, an emoji sequence, a flag or a Hangul syllable.
-_VIRAMAS = frozenset("\u094d\u09cd\u0acd\u0b4d\u0c4d\u0d4d")
+# A compact form of Unicode's extended grapheme cluster rules (UAX #29, 15.1), enough never to
+# cut a letter from its accents, an Indic conjunct, an emoji sequence, a flag or a syllable.
+_LINKERS = frozenset("\u094d\u09cd\u0acd\u0b4d\u0c4d\u0d4d")  # viramas that join conjuncts
+_NOT_SPACING = frozenset(  # spacing marks that still begin a new cluster
+    "\u102b\u102c\u1038\u1062\u1063\u1064\u1067\u1068\u1069\u106a\u106b\u106c\u106d\u1083"
+    "\u1087\u1088\u1089\u108a\u108b\u108c\u108f\u109a\u109b\u109c\u1a61\u1a63\u1a64\uaa7b"
+    "\uaa7d\U00011720\U00011721")
+_PREPEND = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\u0d4e")
+_BREAKS = frozenset(("Cc", "Zl", "Zp"))
 
 
-def _extends(ch: str) -> bool:
+def _extend(ch: str) -> bool:
     cp = ord(ch)
-    return (unicodedata.category(ch) in ("Mn", "Me", "Mc") or cp in (0x200C, 0x200D)
+    return (unicodedata.category(ch) in ("Mn", "Me") or cp == 0x200C
             or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F
             or 0xE0100 <= cp <= 0xE01EF or cp in (0xFF9E, 0xFF9F))
 
 
+def _spacing(ch: str) -> bool:
+    return (unicodedata.category(ch) == "Mc" and ch not in _NOT_SPACING) or ch in "\u0e33\u0eb3"
+
+
+_PICTOGRAPHS = frozenset(  # Extended_Pictographic below U+2600, beside the emoji blocks
+    "\xa9\xae\u203c\u2049\u2122\u2139\u2194\u2195\u2196\u2197\u2198\u2199\u21a9\u21aa\u231a"
+    "\u231b\u2328\u2388\u23cf\u23e9\u23ea\u23eb\u23ec\u23ed\u23ee\u23ef\u23f0\u23f1\u23f2"
+    "\u23f3\u23f8\u23f9\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb\u25fc\u25fd\u25fe\u2934"
+    "\u2935\u2b05\u2b06\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299")
+
+
 def _pictographic(ch: str) -> bool:
     cp = ord(ch)
-    return (unicodedata.category(ch) == "So" or 0x1F000 <= cp <= 0x1FAFF
-            or cp in (0xA9, 0xAE, 0x203C, 0x2049, 0x2122, 0x2139))
+    return ((0x1F000 <= cp <= 0x1FAFF and not 0x1F1E6 <= cp <= 0x1F1FF
+             and not 0x1F3FB <= cp <= 0x1F3FF)
+            or 0x2600 <= cp <= 0x27BF or ch in _PICTOGRAPHS)
+
+
+def _consonant(ch: str) -> bool:
+    """A consonant of the scripts whose viramas make conjuncts (Devanagari … Malayalam)."""
+    cp = ord(ch)
+    block, offset = cp & ~0x7F, cp & 0x7F
+    return (block in (0x900, 0x980, 0xA80, 0xB00, 0xC00, 0xD00) and 0x15 <= offset <= 0x39
+            and unicodedata.category(ch) == "Lo") or 0x958 <= cp <= 0x95F or cp in (
+            0x9DC, 0x9DD, 0x9DF, 0xB5C, 0xB5D, 0xB5F)
 
 
 def _hangul(ch: str) -> str:
@@ -395,35 +472,41 @@ def _hangul(ch: str) -> str:
     return ""
 
 
-def _joins(text: str, i: int, ri_run: int) -> bool:
-    """Whether text[i] belongs to the cluster that text[i - 1] is in."""
-    prev, ch = text[i - 1], text[i]
-    if prev == "\r" and ch == "\n":
-        return True
-    if unicodedata.category(prev) in ("Cc", "Zl", "Zp") or unicodedata.category(ch) in (
-            "Cc", "Zl", "Zp"):
-        return False
-    if _extends(ch):
-        return True
-    h0, h1 = _hangul(prev), _hangul(ch)
-    if (h0 == "L" and h1 in ("L", "V", "LV", "LVT") or h0 in ("LV", "V") and h1 in ("V", "T")
-            or h0 in ("LVT", "T") and h1 == "T"):
-        return True
-    if prev == "\u200d" and _pictographic(ch):
-        return True
-    if prev in _VIRAMAS and unicodedata.category(ch) == "Lo":
-        return True
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF and ri_run % 2 == 1
+_HANGUL_JOINS = frozenset((("L", "L"), ("L", "V"), ("L", "LV"), ("L", "LVT"), ("LV", "V"),
+                           ("LV", "T"), ("V", "V"), ("V", "T"), ("LVT", "T"), ("T", "T")))
 
 
 def graphemes(text: str) -> tuple[str, ...]:
     """``text`` split into user-perceived characters (extended grapheme clusters)."""
     clusters: list[str] = []
-    start, ri_run = 0, 0
-    for i in range(1, len(text) + 1):
-        prev = text[i - 1]
-        ri_run = ri_run + 1 if 0x1F1E6 <= ord(prev) <= 0x1F1FF else 0
-        if i == len(text) or not _joins(text, i, ri_run):
+    start = 0
+    regional = 0  # regional indicators in a row, ending the cluster so far
+    pictograph = False  # the cluster ends with a pictograph and its extenders
+    joiner = False  # … and then a ZWJ, which joins the next pictograph
+    conjunct = ""  # "C": after an Indic consonant; "L": after consonant + virama
+    for i, ch in enumerate(text):
+        prev = text[i - 1] if i else ""
+        joins = i > 0 and (
+            (prev == "\r" and ch == "\n")
+            or (unicodedata.category(prev) not in _BREAKS
+                and unicodedata.category(ch) not in _BREAKS
+                and (_extend(ch) or ch == "\u200d" or _spacing(ch) or prev in _PREPEND
+                     or (_hangul(prev), _hangul(ch)) in _HANGUL_JOINS
+                     or (conjunct == "L" and _consonant(ch))
+                     or (joiner and _pictographic(ch))
+                     or (0x1F1E6 <= ord(ch) <= 0x1F1FF and regional % 2 == 1))))
+        if i and not joins:
             clusters.append(text[start:i])
-            start = i
+            start, regional, pictograph, conjunct = i, 0, False, ""
+        joiner = pictograph and ch == "\u200d"
+        pictograph = _pictographic(ch) or (pictograph and _extend(ch))
+        regional = regional + 1 if 0x1F1E6 <= ord(ch) <= 0x1F1FF else 0
+        if _consonant(ch):
+            conjunct = "C"
+        elif ch in _LINKERS and conjunct:
+            conjunct = "L"
+        elif not (conjunct and (_extend(ch) or ch == "\u200d")):
+            conjunct = ""
+    if text:
+        clusters.append(text[start:])
     return tuple(clusters)
