@@ -30,6 +30,8 @@ from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter, put
 from .render import make_environment, render_page, theme_dirs
+from .sharing import Share, share_site
+from .sharing import problems as sharing_problems
 from .site import Site, build_site, published
 from .urls import output_file
 from .workers import cpu_count, map_slices
@@ -131,8 +133,9 @@ def image_sizes(cfg: SiteConfig, posts: Sequence[Post]) -> dict[str, tuple[int, 
 
 def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
          sizes: Mapping[str, tuple[int, int]] | None = None,
-         embeds: Mapping[str, EmbedFeed] | None = None) -> list[Job]:
-    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds)
+         embeds: Mapping[str, EmbedFeed] | None = None,
+         shares: Mapping[str, Share] | None = None) -> list[Job]:
+    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares)
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())
@@ -215,9 +218,11 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     site, site_problems = build_site(cfg, kept, bodies, now, future=options.future)
     problems.extend(site_problems)
     raise_if_errors(problems)
+    shares = share_site(site, options.cache_dir if options.cache else None, processes)
+    problems.extend(sharing_problems(site, shares))
     themes = theme_dirs(cfg)
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
-                embeds=embeds.feeds)
+                embeds=embeds.feeds, shares=shares)
     raise_if_errors(_clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:

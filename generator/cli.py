@@ -13,6 +13,7 @@ from . import __version__
 from .build import BuildOptions, build
 from .errors import BuildError, Problem
 from .scaffold import NewPostError, create_post
+from .tweetcount import MAX_WEIGHTED_LENGTH, tweet_check
 
 
 def _show(problems: Sequence[Problem], root: Path) -> None:
@@ -49,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     _build_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    tweet = commands.add_parser("tweet-check", help="count a post as X does: 241/280 ok")
+    tweet.add_argument("text", help="the text, in quotes")
     new = commands.add_parser("new", help="start a new post in content/posts/")
     new.add_argument("title", help="the post's title, in quotes")
     new.add_argument("--campaign", required=True, help="the campaign id from site.yaml")
@@ -87,6 +90,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run(options, host=args.host, port=args.port, say=print)
 
 
+def _cmd_tweet_check(args: argparse.Namespace) -> int:
+    length, ok = tweet_check(args.text)
+    status = "ok" if ok else "too long" if length > MAX_WEIGHTED_LENGTH else "not postable"
+    print(f"{length}/{MAX_WEIGHTED_LENGTH} {status}")
+    return 0 if ok else 1
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     try:
         path = create_post(args.content, args.title, args.campaign, datetime.now(UTC))
@@ -104,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(message)s")
-    handlers = {"build": _cmd_build, "new": _cmd_new, "serve": _cmd_serve}
+    handlers = {"build": _cmd_build, "new": _cmd_new, "serve": _cmd_serve,
+                "tweet-check": _cmd_tweet_check}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ from .config import Campaign
 from .embeds import LINK_REL, EmbedFeed
 from .feeds import FeedItem, FeedSpec
 from .render import bind_links, direction
+from .sharing import Share
 from .site import Article, Language, Link, Listing, Site
 from .urls import Urls
 
@@ -78,6 +79,18 @@ class Job:
 
 
 CARD_SIZE = (1200, 630)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewItem:
+    """A post as the writers' share preview shows it."""
+
+    url: str
+    title: str
+    lang: str
+    image: str
+    image_alt: str
+    share: Share
 TYPE_RSS = "application/rss+xml"
 TYPE_ATOM = "application/atom+xml"
 
@@ -87,7 +100,8 @@ class Planner:
 
     def __init__(self, site: Site, extra: Mapping[str, Any] | None = None, *,
                  image_sizes: Mapping[str, tuple[int, int]] | None = None,
-                 cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None) -> None:
+                 cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None,
+                 shares: Mapping[str, Share] | None = None) -> None:
         self.site = site
         self.cfg = site.cfg
         self.urls: Urls = site.urls
@@ -95,6 +109,8 @@ class Planner:
         self.image_sizes = dict(image_sizes or {})
         self.make_cards = cards
         self.embeds = dict(embeds or {})
+        self.shares = dict(shares or {})
+        self.images: dict[str, tuple[str, str]] = {}  # page -> its share image and alt text
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
 
     def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
@@ -131,7 +147,7 @@ class Planner:
              **context: Any) -> Job:
         full = {"here": path, "lang": lang.lang, "dir": direction(lang.lang), "meta": meta,
                 "nav": self.nav(lang), "rooted_links": False, "LINK_REL": LINK_REL,
-                **self.extra, **context}
+                "share": self.shares.get(path), **self.extra, **context}
         return Job(path, "page", origin, template, tuple(sorted(full.items())))
 
     def meta(self, path: str, title: str, description: str, *, heading: str = "",
@@ -150,6 +166,7 @@ class Planner:
             image = self.card(card_title, lang, campaign if own_card else None)
             image_alt = card_title
             size = CARD_SIZE if image else size
+        self.images[path] = (image, image_alt)
         return Meta(
             title=full_title, heading=heading or title,
             description=description or self.cfg.description or title,
@@ -281,6 +298,18 @@ class Planner:
             if isinstance(page_meta, Meta) and not page_meta.noindex:
                 entries.append(_sitemap_entry(page_meta))
         body = "".join(sorted(entries))
+        preview = self.urls.share_preview()
+        items = tuple(
+            PreviewItem(a.url, a.post.title, a.post.lang, *self.images.get(a.url, ("", "")),
+                        share=self.shares[a.url])
+            for lang_site in self.site.languages for a in lang_site.posts if a.url in self.shares)
+        yield self.page(preview, "share-preview.html", lang,
+                        self.meta(preview, "Share preview", "", noindex=True), "share preview",
+                        items=items)
+        mastodon = self.urls.mastodon_share()
+        yield self.page(mastodon, "mastodon.html", lang,
+                        self.meta(mastodon, "Share on Mastodon", "", noindex=True),
+                        "Mastodon share page")
         yield Job("sitemap.xml", "bytes", "sitemap", data=(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

@@ -132,6 +132,11 @@ def fill_quotes(html: str, render_quote: Callable[[int], str]) -> str:
 def render_page(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
     """Render one page and bind its late links relative to ``context['here']``."""
     html = env.get_template(template).render(context)
+    share = context.get("share")
+    if share is not None and "<!--tweetable:" in html:
+        quote_template = env.get_template("partials/tweetable.html")
+        html = fill_quotes(html, lambda n: quote_template.render(
+            {**context, "quote": share.quotes[n]}) if n < len(share.quotes) else "")
     urls: Urls = env.globals["urls"]  # type: ignore[assignment]
     here = str(context["here"])
     if context.get("rooted_links"):

@@ -476,8 +476,26 @@ _HANGUL_JOINS = frozenset((("L", "L"), ("L", "V"), ("L", "LV"), ("L", "LVT"), ("
                            ("LV", "T"), ("V", "V"), ("V", "T"), ("LVT", "T"), ("T", "T")))
 
 
+_SIMPLE = re.compile(r"[\x00-\u02ff]*")
+_SIMPLE_CLUSTERS = re.compile(r"\r\n|.", re.DOTALL)
+_JOINING = re.compile("[\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff\uac00-\ud7a3"
+                      "\U0001f1e6-\U0001f1ff\U0001f3fb-\U0001f3ff]")
+
+
+def _stands_alone(text: str) -> bool:
+    """True when no character can join its neighbour: no marks, joiners, Hangul, flags…"""
+    if _SIMPLE.fullmatch(text):
+        return True
+    return not _JOINING.search(text) and not any(
+        ch in _PREPEND or unicodedata.category(ch) in ("Mn", "Mc", "Me", "Cf")
+        for ch in set(text))
+
+
 def graphemes(text: str) -> tuple[str, ...]:
     """``text`` split into user-perceived characters (extended grapheme clusters)."""
+    if _stands_alone(text):
+        # Then every code point is its own cluster, except CR LF, which stays together.
+        return tuple(_SIMPLE_CLUSTERS.findall(text))
     clusters: list[str] = []
     start = 0
     regional = 0  # regional indicators in a row, ending the cluster so far

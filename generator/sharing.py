@@ -1,0 +1,178 @@
+"""What each page offers to share: its tweet, its share links and its quotes' links.
+
+Built from the site model with the primitives in :mod:`generator.social`. Composing a tweet
+that fits takes a few milliseconds, so results are cached on disk by their inputs and
+the misses are spread over every core; a rebuild composes only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Campaign, SiteConfig
+from .errors import Problem, warning
+from .site import Site
+from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links, share_url
+from .social import x_intent as intent_url
+from .tweetcount import MAX_WEIGHTED_LENGTH
+from .workers import map_slices
+
+log = logging.getLogger(__name__)
+SHARING_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Everything a page's sharing depends on."""
+
+    path: str  # site path of the page
+    title: str
+    summary: str = ""
+    handwritten: str = ""
+    hashtags: tuple[str, ...] = ()  # the campaign's
+    extra_hashtags: tuple[str, ...] = ()  # the post's own
+    handle: str = ""
+    related: tuple[str, ...] = ()
+    campaign_id: str = ""
+    quotes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    tweet: Tweet
+    links: tuple[ShareLink, ...]
+    quotes: tuple[tuple[str, str, int], ...] = ()  # (quote, X link, weighted length)
+
+
+def _campaign_fields(campaign: Campaign | None) -> dict[str, Any]:
+    if campaign is None:
+        return {}
+    return {"hashtags": campaign.hashtags, "handle": campaign.handle,
+            "related": campaign.related, "campaign_id": campaign.id}
+
+
+def requests(site: Site) -> Iterator[Request]:
+    """One request per post, page, campaign page and home page."""
+    cfg = site.cfg
+    for article in site.articles:
+        post = article.post
+        campaign = cfg.campaign(post.campaign) if post.campaign else None
+        yield Request(path=article.url, title=post.title, summary=post.summary,
+                      handwritten=post.tweet, extra_hashtags=post.hashtags,
+                      quotes=article.quotes, **_campaign_fields(campaign))
+    for lang in site.languages:
+        yield Request(path=lang.home.urls[0], title=cfg.title, summary=cfg.description)
+        for listing in lang.campaigns:
+            campaign = cfg.campaign(listing.key)
+            yield Request(path=listing.urls[0], title=listing.title,
+                          summary=campaign.description if campaign else "",
+                          **_campaign_fields(campaign))
+
+
+def _compose(cfg: SiteConfig, mastodon_page: str) -> Callable[[Sequence[Request]], list[Share]]:
+    def run(batch: Sequence[Request]) -> list[Share]:
+        out = []
+        for r in batch:
+            page_url = cfg.base_url + r.path
+            tweet = compose_tweet(
+                title=r.title, summary=r.summary, handwritten=r.handwritten,
+                url=share_url(page_url, "x", campaign_id=r.campaign_id or "site",
+                              utm=cfg.share.utm),
+                hashtags=r.hashtags, extra_hashtags=r.extra_hashtags, handle=r.handle,
+                related=r.related)
+            links = share_links(tweet, networks=cfg.share.networks, title=r.title,
+                                summary=r.summary, page_url=page_url,
+                                campaign_id=r.campaign_id or "site", utm=cfg.share.utm,
+                                mastodon_page=mastodon_page)
+            quotes = []
+            for quote in r.quotes:
+                q = compose_quote(quote, url=tweet.url, handle=r.handle, hashtags=r.hashtags[:1])
+                quotes.append((quote, intent_url(q), q.length))
+            out.append(Share(tweet, links, tuple(quotes)))
+        return out
+    return run
+
+
+def _key(cfg: SiteConfig, request: Request) -> str:
+    text = repr((SHARING_VERSION, cfg.base_url, cfg.share, request))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tweet(data: dict[str, Any]) -> Tweet:
+    return Tweet(text=str(data["text"]), hashtags=tuple(data["hashtags"]), via=str(data["via"]),
+                 related=tuple(data["related"]), url=str(data["url"]), full=str(data["full"]),
+                 length=int(data["length"]),
+                 handwritten_length=None if data["handwritten_length"] is None
+                 else int(data["handwritten_length"]))
+
+
+def _load(path: Path) -> dict[str, Share]:
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    shares: dict[str, Share] = {}
+    try:
+        for key, (tweet, links, quotes) in raw.items():
+            shares[key] = Share(
+                _tweet(tweet),
+                tuple(ShareLink(**link) for link in links),
+                tuple((str(q), str(u), int(n)) for q, u, n in quotes))
+    except (TypeError, ValueError, KeyError):
+        return {}
+    return shares
+
+
+def _save(path: Path, shares: Mapping[str, Share]) -> None:
+    data = {key: (asdict(s.tweet), [asdict(link) for link in s.links], s.quotes)
+            for key, s in sorted(shares.items())}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        Path(tmp).replace(path)
+    except OSError as exc:  # only costs time on the next build
+        log.debug("sharing cache not written: %s", exc)
+
+
+def share_site(site: Site, cache_dir: Path | None, processes: int) -> dict[str, Share]:
+    """Every page's Share, by site path."""
+    cfg = site.cfg
+    wanted = {r.path: r for r in requests(site)}
+    cache_file = cache_dir / "sharing.json" if cache_dir else None
+    cached = _load(cache_file) if cache_file else {}
+    keys = {path: _key(cfg, r) for path, r in wanted.items()}
+    missing = [r for path, r in sorted(wanted.items()) if keys[path] not in cached]
+    mastodon = cfg.base_url + site.urls.mastodon_share()
+    fresh = map_slices(_compose(cfg, mastodon), missing, processes, minimum=100)
+    for request, share in zip(missing, fresh, strict=True):
+        cached[keys[request.path]] = share
+    if cache_file and missing:
+        _save(cache_file, {keys[p]: cached[keys[p]] for p in wanted})
+    return {path: cached[keys[path]] for path in wanted}
+
+
+def problems(site: Site, shares: Mapping[str, Share]) -> list[Problem]:
+    """A hand-written tweet that does not fit is a warning (an error with --strict)."""
+    found = []
+    for article in site.articles:
+        share = shares.get(article.url)
+        over = share.tweet.handwritten_length if share else None
+        if share and over is not None and over > MAX_WEIGHTED_LENGTH:
+            post = article.post
+            found.append(warning(post.source, post.line("tweet"),
+                                 f"'tweet' is {over}/{MAX_WEIGHTED_LENGTH} as X counts it "
+                                 "(with the link, hashtags and via), so the share link "
+                                 "shortens it with …; make it shorter"))
+    return found
+
+
