@@ -6,6 +6,9 @@
   into relative links on pages and absolute ones in feeds.
 - ``> tweet: A sentence.`` marks a click-to-tweet quote (see README); it is rendered as a
   quote with a ``<!--tweetable:N-->`` placeholder for its share link.
+- ``[[x https://x.com/user/status/123]]`` alone in a paragraph embeds an X post or profile
+  as a plain link that loads X's widget only when the reader asks (writers opt in; readers
+  too).
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 from PIL import Image, UnidentifiedImageError
 
+from .embeds import x_embed_html
+
 SITE = "site:"  # a site path, e.g. site:images/x.jpg
 SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. site-src:posts/a.md
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
+X_EMBED = re.compile(r"^\[\[x\s+(\S+)\s*\]\]$")
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
-MARKUP_VERSION = "2"  # bump when the HTML this module makes changes, to refresh caches
+MARKUP_VERSION = "3"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -64,6 +70,7 @@ class _SiteTree(Treeprocessor):
     def run(self, root: ET.Element) -> None:
         self._headings(root)
         self._quotes(root)
+        self._x_embeds(root)
         for element in root.iter():
             if element.tag == "a" and element.get("href"):
                 element.set("href", self._resolve(element.get("href", ""), link=True))
@@ -95,6 +102,19 @@ class _SiteTree(Treeprocessor):
                 caption.text = self.md.htmlStash.store(QUOTE_PLACEHOLDER.format(number))
                 parent.remove(child)
                 parent.insert(index, figure)
+
+    def _x_embeds(self, root: ET.Element) -> None:
+        """``[[x https://x.com/…]]`` alone in a paragraph: a click-to-load X post or profile."""
+        for p in root.iter("p"):
+            match = X_EMBED.match((p.text or "").strip()) if not len(p) else None
+            if match is None:
+                continue
+            try:
+                html = x_embed_html(match.group(1))
+            except ValueError as exc:
+                self.state.problems.append((self._line_of(match.group(1)), str(exc)))
+                continue
+            p.text = self.md.htmlStash.store(html)
 
     def _resolve(self, url: str, link: bool) -> str:
         parts = urlsplit(url)
