@@ -29,7 +29,7 @@ from .incremental import site_salt, template_salts
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter, put
-from .render import make_environment, render_page, theme_dirs
+from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
 from .site import Site, build_site, published
@@ -135,7 +135,8 @@ def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
          sizes: Mapping[str, tuple[int, int]] | None = None,
          embeds: Mapping[str, EmbedFeed] | None = None,
          shares: Mapping[str, Share] | None = None) -> list[Job]:
-    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares)
+    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares,
+                      catalogue=Catalogue.load(themes))
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())

@@ -16,7 +16,7 @@ from .cards import CardSpec, card_key
 from .config import Campaign
 from .embeds import LINK_REL, EmbedFeed
 from .feeds import FeedItem, FeedSpec
-from .render import bind_links, direction
+from .render import Catalogue, bind_links, direction
 from .sharing import Share
 from .site import Article, Language, Link, Listing, Site
 from .urls import Urls
@@ -101,7 +101,8 @@ class Planner:
     def __init__(self, site: Site, extra: Mapping[str, Any] | None = None, *,
                  image_sizes: Mapping[str, tuple[int, int]] | None = None,
                  cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None,
-                 shares: Mapping[str, Share] | None = None) -> None:
+                 shares: Mapping[str, Share] | None = None,
+                 catalogue: Catalogue | None = None) -> None:
         self.site = site
         self.cfg = site.cfg
         self.urls: Urls = site.urls
@@ -110,6 +111,7 @@ class Planner:
         self.make_cards = cards
         self.embeds = dict(embeds or {})
         self.shares = dict(shares or {})
+        self.catalogue = catalogue or Catalogue({})
         self.images: dict[str, tuple[str, str]] = {}  # page -> its share image and alt text
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
 
@@ -177,6 +179,10 @@ class Planner:
             next((c.handle for c in self.cfg.campaigns if c.handle), ""),
             alternates=tuple(alternates), feeds=tuple(feeds), noindex=noindex,
         )
+
+    def t(self, lang: str, message: str) -> str:
+        """An interface string in ``lang`` (page titles made here, not in templates)."""
+        return self.catalogue.gettext(lang, message)
 
     def _lang_of(self, path: str) -> str:
         first = path.split("/", 1)[0]
@@ -263,12 +269,14 @@ class Planner:
     def indexes(self, lang: Language) -> Iterator[Job]:
         u = self.urls
         tags = tuple((Link(t.title, t.urls[0]), sum(len(p) for p in t.pages)) for t in lang.tags)
+        title = self.t(lang.lang, "Tags")
         yield self.page(u.tags(lang.lang), "tags.html", lang,
-                        self.meta(u.tags(lang.lang), "Tags", ""), "tags", tags=tags)
+                        self.meta(u.tags(lang.lang), title, ""), "tags", tags=tags)
         years = tuple((Link(y.title, y.urls[0]), sum(len(p) for p in y.pages))
                       for y in lang.years)
+        title = self.t(lang.lang, "Archive")
         yield self.page(u.archive(lang.lang), "archive.html", lang,
-                        self.meta(u.archive(lang.lang), "Archive", ""), "archive", years=years)
+                        self.meta(u.archive(lang.lang), title, ""), "archive", years=years)
 
     def feeds(self, lang: Language) -> Iterator[Job]:
         items = {a.url: self.feed_item(a) for a in lang.posts}
@@ -288,7 +296,7 @@ class Planner:
     def site_files(self, pages: Sequence[Job]) -> Iterator[Job]:
         """404.html, sitemap.xml, robots.txt and .nojekyll (after every page is planned)."""
         lang = self.site.language(self.cfg.language)
-        meta = self.meta("404.html", "Page not found", "", noindex=True)
+        meta = self.meta("404.html", self.t(lang.lang, "Page not found"), "", noindex=True)
         missing = self.page("404.html", "404.html", lang, meta, "404 page")
         yield Job(missing.path, "page", missing.origin, missing.template,
                   tuple(sorted({**dict(missing.context), "rooted_links": True}.items())))
@@ -303,12 +311,13 @@ class Planner:
             PreviewItem(a.url, a.post.title, a.post.lang, *self.images.get(a.url, ("", "")),
                         share=self.shares[a.url])
             for lang_site in self.site.languages for a in lang_site.posts if a.url in self.shares)
+        title = self.t(lang.lang, "Share preview")
         yield self.page(preview, "share-preview.html", lang,
-                        self.meta(preview, "Share preview", "", noindex=True), "share preview",
-                        items=items)
+                        self.meta(preview, title, "", noindex=True), "share preview", items=items)
         mastodon = self.urls.mastodon_share()
         yield self.page(mastodon, "mastodon.html", lang,
-                        self.meta(mastodon, "Share on Mastodon", "", noindex=True),
+                        self.meta(mastodon, self.t(lang.lang, "Share on Mastodon"), "",
+                                  noindex=True),
                         "Mastodon share page")
         yield Job("sitemap.xml", "bytes", "sitemap", data=(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
