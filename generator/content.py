@@ -134,6 +134,18 @@ class _Fields:
             return ()
         return result
 
+    def texts(self, key: str) -> tuple[str, ...]:
+        """A list of free texts (each may contain commas); one text alone is a list of one."""
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            self.fail(key, f"'{key}' must be a list of texts, each on its own line starting "
+                           f"with '- ' (got {describe(value)})")
+            return ()
+        return tuple(v.strip() for v in items if v.strip())
+
     def flag(self, key: str) -> bool:
         value = self.data.get(key)
         if value is None:
@@ -216,7 +228,7 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
         title=title, body=body, body_line=body_line, date=post_date, updated=updated,
         campaign=campaign, tags=tags,
         summary=f.text("summary"), image=image, image_alt=image_alt,
-        author=f.text("author"), tweet=f.text("tweet"), tweets=f.strings("tweets"),
+        author=f.text("author"), tweet=f.text("tweet"), tweets=f.texts("tweets"),
         hashtags=hashtags, draft=f.flag("draft"),
         translation_of=f.text("translation_of"),
         lines=tuple((str(k[0]), line) for k, line in sorted(doc.lines.items(), key=str)

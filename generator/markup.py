@@ -31,7 +31,7 @@ SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. si
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
 X_EMBED = re.compile(r"^\[\[x\s+(\S+)\s*\]\]$")
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
-MARKUP_VERSION = "3"  # bump when the HTML this module makes changes, to refresh caches
+MARKUP_VERSION = "4"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -86,22 +86,36 @@ class _SiteTree(Treeprocessor):
                     element.tag = f"h{min(6, int(element.tag[1]) + shift)}"
 
     def _quotes(self, root: ET.Element) -> None:
-        for parent in root.iter():
-            for index, child in enumerate(list(parent)):
+        for parent in list(root.iter()):
+            for child in list(parent):
                 if child.tag != "blockquote" or not len(child) or child[0].tag != "p":
                     continue
-                first = child[0]
-                if not QUOTE_PREFIX.match(first.text or ""):
+                if not QUOTE_PREFIX.match(child[0].text or ""):
                     continue
-                first.text = QUOTE_PREFIX.sub("", first.text or "", count=1)
-                number = len(self.state.quotes)
-                self.state.quotes.append(" ".join(_text_of(child).split()))
-                figure = ET.Element("figure", {"class": "tweetable"})
-                figure.append(child)
-                caption = ET.SubElement(figure, "figcaption")
-                caption.text = self.md.htmlStash.store(QUOTE_PLACEHOLDER.format(number))
+                # Quotes separated by a blank line arrive as one blockquote: each "tweet:"
+                # paragraph becomes its own figure; anything else stays a plain quote.
+                blocks: list[ET.Element] = []
+                for part in list(child):
+                    if part.tag == "p" and QUOTE_PREFIX.match(part.text or ""):
+                        part.text = QUOTE_PREFIX.sub("", part.text or "", count=1)
+                        blocks.append(self._figure(part))
+                    else:
+                        if not blocks or blocks[-1].tag != "blockquote":
+                            blocks.append(ET.Element("blockquote"))
+                        blocks[-1].append(part)
+                index = list(parent).index(child)
                 parent.remove(child)
-                parent.insert(index, figure)
+                for offset, block in enumerate(blocks):
+                    parent.insert(index + offset, block)
+
+    def _figure(self, paragraph: ET.Element) -> ET.Element:
+        figure = ET.Element("figure", {"class": "tweetable"})
+        ET.SubElement(figure, "blockquote").append(paragraph)
+        number = len(self.state.quotes)
+        self.state.quotes.append(" ".join(_text_of(paragraph).split()))
+        caption = ET.SubElement(figure, "figcaption")
+        caption.text = self.md.htmlStash.store(QUOTE_PLACEHOLDER.format(number))
+        return figure
 
     def _x_embeds(self, root: ET.Element) -> None:
         """``[[x https://x.com/…]]`` alone in a paragraph: a click-to-load X post or profile."""

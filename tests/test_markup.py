@@ -1,0 +1,53 @@
+"""Markdown conventions writers rely on: headings, quotes to share, X embeds, links."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from generator.markup import SITE, SOURCE, Markup
+from tests.conftest import write_tree
+
+
+Found = tuple[tuple[int | None, str], ...]
+
+
+def render(tmp_path: Path, body: str) -> tuple[str, tuple[str, ...], Found]:
+    write_tree(tmp_path, {"images/a.png": b"", "posts/other.md": "x"})
+    rendered = Markup(tmp_path).render(body, PurePosixPath("posts/this.md"))
+    return rendered.html, rendered.quotes, rendered.problems
+
+
+def test_headings_start_at_h2(tmp_path: Path) -> None:
+    html, _, _ = render(tmp_path, "# Top\n\n## Under\n")
+    assert "<h2" in html and "<h3" in html and "<h1" not in html
+
+
+def test_quotes_to_share_each_become_a_figure(tmp_path: Path) -> None:
+    html, quotes, _ = render(tmp_path, "> tweet: First.\n\n> tweet: Second *one*.\n\n> plain\n")
+    assert quotes == ("First.", "Second one.")
+    assert html.count('<figure class="tweetable">') == 2
+    assert html.count("<!--tweetable:") == 2
+    assert "<blockquote>\n<p>plain</p>\n</blockquote>" in html
+
+
+def test_links_resolve_to_late_bound_markers(tmp_path: Path) -> None:
+    html, _, problems = render(tmp_path, "[a](posts/other.md#part) ![pic](images/a.png) "
+                                         "[out](https://example.org/) [b](/about/)")
+    assert f'href="{SOURCE}posts/other.md#part"' in html
+    assert f'src="{SITE}images/a.png"' in html
+    assert 'href="https://example.org/"' in html
+    assert f'href="{SITE}about/"' in html
+    assert problems == ()
+
+
+def test_missing_targets_are_located(tmp_path: Path) -> None:
+    _, _, problems = render(tmp_path, "Line one.\n\n[gone](posts/gone.md)\n")
+    assert problems and problems[0][0] == 2
+
+
+def test_x_embed_needs_an_x_address(tmp_path: Path) -> None:
+    html, _, problems = render(tmp_path, "[[x https://x.com/CCPSEquity/status/123]]\n\n"
+                                         "[[x https://example.com/1]]\n")
+    assert 'data-x-embed="post"' in html
+    assert "<script" not in html
+    assert problems and problems[0][0] == 2 and "x.com" in problems[0][1]
