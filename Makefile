@@ -7,13 +7,14 @@ OUTPUT ?= output
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: build serve new check test lint typecheck clean help
+.PHONY: build serve new check plan test lint typecheck clean help
 
 help:
 	@echo "make build   build the site from $(CONTENT)/ into $(OUTPUT)/"
 	@echo "make serve   preview at http://127.0.0.1:8000/, rebuilding as you save"
 	@echo "make new TITLE=\"My post\" CAMPAIGN=equity   start a new post"
 	@echo "make check   check posts for problems before publishing"
+	@echo "make plan    write each campaign's posting plan into plan/"
 	@echo "make test    run every test (lint, types, unit, browser)"
 	@echo "make clean   remove $(OUTPUT)/ and caches"
 
@@ -42,6 +43,9 @@ new: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/microsite check --content $(CONTENT) $(ARGS)
+
+plan: $(STAMP)
+	$(BIN)/microsite plan --content $(CONTENT) $(ARGS)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check generator tests bench

@@ -7,7 +7,6 @@ from pathlib import Path, PurePosixPath
 from generator.markup import SITE, SOURCE, Markup
 from tests.conftest import write_tree
 
-
 Found = tuple[tuple[int | None, str], ...]
 
 
