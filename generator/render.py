@@ -7,6 +7,7 @@ the writer's rendered Markdown (``article.html``), bound here once by :func:`bin
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import yaml
 from babel.core import UnknownLocaleError
 from babel.dates import format_date
 
 from .colors import readable_on
 from .config import SiteConfig, theme_roots
+from .errors import Problem, raise_if_errors
 from .markup import QUOTE_PLACEHOLDER, SITE
+from .source import TextError, YamlProblem, load_yaml, read_text
 from .urls import Urls
 
 _MARKER = re.compile(r'(\b(?:href|src|content|action)=")' + re.escape(SITE) + r'([^"]*)"')
@@ -56,15 +58,16 @@ class Catalogue:
 
     @classmethod
     def load(cls, themes: Sequence[Path]) -> Catalogue:
+        """Every theme's strings; a broken file is a located error, a blank entry is skipped."""
         merged: dict[str, dict[str, str]] = {}
+        problems: list[Problem] = []
         for theme in reversed(themes):  # the overriding theme last
             folder = theme / "i18n"
             if not folder.is_dir():
                 continue
             for path in sorted(folder.glob("*.yaml")):
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                merged.setdefault(path.stem, {}).update(
-                    {str(k): str(v) for k, v in data.items()})
+                merged.setdefault(path.stem, {}).update(_read_strings(path, problems))
+        raise_if_errors(problems)
         return cls(merged)
 
     def gettext(self, lang: str, message: str, **values: object) -> str:
@@ -73,6 +76,36 @@ class Catalogue:
             if found:
                 return found.format(**values) if values else found
         return message.format(**values) if values else message
+
+
+def _names(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def _read_strings(path: Path, problems: list[Problem]) -> dict[str, str]:
+    try:
+        doc = load_yaml(read_text(path), path)
+    except TextError as exc:
+        problems.append(Problem(path, exc.line, str(exc)))
+        return {}
+    except YamlProblem as exc:
+        problems.append(exc.problem)
+        return {}
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(path, 1, "an interface-strings file must be lines like "
+                                         '"English text": "translation"'))
+        return {}
+    strings: dict[str, str] = {}
+    for key, value in doc.data.items():
+        if value is None or value == "":
+            continue  # not translated yet: English is shown
+        if not isinstance(value, str) or _names(value) - _names(str(key)):
+            problems.append(Problem(path, doc.line(key), (
+                f"the translation of \"{key}\" must be text using only the {{names}} the "
+                f"English has ({', '.join(sorted(_names(str(key)))) or 'none'})")))
+            continue
+        strings[str(key)] = value
+    return strings
 
 
 def _format_date(value: datetime, lang: str, form: str = "long") -> str:

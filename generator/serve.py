@@ -8,8 +8,9 @@ How it fits together:
 * We watch, not livereload. Its watcher polls every 0.8 s, and ``LiveReloadHandler.poll_tasks``
   drops any change seen less than ``DEFAULT_RELOAD_TIME`` (3 s) after the last reload; the
   watcher has already recorded the new mtime by then, so that save is never acted on. So its
-  watcher is switched off (:class:`_NoPolling`), and :class:`_Session` polls the content folder
-  and the theme folders every 50 ms, waits until 100 ms have passed since the newest save with
+  watcher is switched off (:class:`_NoPolling`), and :class:`_Session` looks at the content
+  folder and the theme folders whenever inotify says something there changed (every 50 ms
+  where there is no inotify), waits until 100 ms have passed since the newest save with
   nothing else changing (a burst of saves gives one build), runs
   :func:`generator.build.build` in a thread (the build is incremental by itself), then calls
   ``LiveReloadHandler.reload_waiters`` on the event loop, which has no such window. Every
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import html
 import json
 import os
@@ -51,7 +53,8 @@ from .errors import BuildError, Problem
 from .output import check_replaceable
 from .render import DEFAULT_THEME, theme_dirs
 
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.05  # without inotify
+SAFETY_SECONDS = 1.0  # with inotify, a look this often all the same
 QUIET_SECONDS = 0.1  # a burst of saves closer together than this gives one build
 SLOW_BUILD_SECONDS = 2.0  # after this, the build's progress messages are printed
 STATUS_URL = "/__microsite/status.json"
@@ -60,8 +63,15 @@ _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"}
 _LITTER = re.compile(r"(~|\.sw[a-px]|\.tmp|___jb_(tmp|old)___|\.crswap)$|^(#.*#|4913)$")
 
 Say = Callable[[str], None]
-Signature = tuple[int, int, int]
-Snapshot = Mapping[Path, Signature]
+Signature = tuple[int, int, int]  # mtime (ns), size, inode
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The files the build may read, with their signatures, and the folders they are in."""
+
+    files: Mapping[str, Signature]
+    folders: tuple[str, ...]
 
 
 def is_litter(name: str) -> bool:
@@ -70,17 +80,19 @@ def is_litter(name: str) -> bool:
 
 
 def snapshot(roots: Iterable[Path], skip_dir: Callable[[str], bool] = lambda _path: False
-             ) -> dict[Path, Signature]:
-    """(mtime, size, inode) of every file the build may read under ``roots``."""
-    found: dict[Path, Signature] = {}
+             ) -> Snapshot:
+    """Every file under ``roots`` but editors' litter, and every folder but skipped ones."""
+    files: dict[str, Signature] = {}
+    folders: list[str] = []
     pending = [str(root) for root in roots]
     while pending:
         folder = pending.pop()
         try:
             with os.scandir(folder) as listing:
                 entries = list(listing)
-        except OSError:  # removed or renamed while we looked; the next poll sees the result
+        except OSError:  # removed or renamed while we looked; the next look sees the result
             continue
+        folders.append(folder)
         for entry in entries:
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -88,15 +100,75 @@ def snapshot(roots: Iterable[Path], skip_dir: Callable[[str], bool] = lambda _pa
                         pending.append(entry.path)
                 elif not is_litter(entry.name):
                     info = entry.stat()
-                    found[Path(entry.path)] = (info.st_mtime_ns, info.st_size, info.st_ino)
+                    files[entry.path] = (info.st_mtime_ns, info.st_size, info.st_ino)
             except OSError:
                 continue
-    return found
+    return Snapshot(files, tuple(folders))
 
 
 def changed_paths(old: Snapshot, new: Snapshot) -> list[Path]:
     """Files added, removed or modified between two snapshots, sorted."""
-    return sorted(p for p in old.keys() | new.keys() if old.get(p) != new.get(p))
+    before, after = old.files, new.files
+    return sorted(Path(p) for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+
+
+# inotify(7): the changes that can alter what a build reads.
+_IN_EVENTS = 0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800
+_IN_ONLYDIR = 0x01000000
+
+
+class Wakeups:
+    """When to look at the files again: on an inotify event (Linux), else every 50 ms.
+
+    Only a wake-up call; what changed is always found by comparing snapshots. A look every
+    SAFETY_SECONDS even without events covers file systems that send none (network mounts).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, inotify: bool = True) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+        self._fd: int | None = None
+        libc = ctypes.CDLL(None, use_errno=True)
+        if inotify and hasattr(libc, "inotify_init1") and hasattr(libc, "inotify_add_watch"):
+            self._add_watch = libc.inotify_add_watch
+            self._add_watch.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32)
+            fd = int(libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
+            if fd >= 0:
+                self._fd = fd
+                loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        assert self._fd is not None
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self._fd, 65536):
+                pass
+        self._event.set()
+
+    def follow(self, folders: Iterable[str]) -> None:
+        """Be woken by changes in ``folders`` (again, for one replaced since; new ones too)."""
+        if self._fd is not None:
+            for folder in folders:
+                self._add_watch(self._fd, os.fsencode(folder), _IN_EVENTS | _IN_ONLYDIR)
+
+    async def next(self) -> None:
+        """Return when something may have changed."""
+        if self._fd is None:
+            await asyncio.sleep(POLL_SECONDS)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), SAFETY_SECONDS)
+        self._event.clear()
+
+    @property
+    def notified(self) -> bool:
+        """True when inotify wakes us; False when we poll."""
+        return self._fd is not None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+            os.close(self._fd)
+            self._fd = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,37 +268,44 @@ class _Session:
             cfg = load_config(self.options.content_dir, self.options.base_url)
             self._roots = (self.options.content_dir.resolve(), *theme_dirs(cfg))
 
-    def _scan(self) -> Snapshot:
-        return snapshot(self._roots, lambda path: path in self._skipped
-                        or path.startswith(self._temporary))
+    def _scan(self, wakeups: Wakeups) -> Snapshot:
+        found = snapshot(self._roots, lambda path: path in self._skipped
+                         or path.startswith(self._temporary))
+        wakeups.follow(found.folders)
+        return found
 
     async def watch(self) -> None:
         """Build now, then again each time the watched files have changed and gone quiet."""
-        self._watched()
-        seen = self._scan()
-        await self._rebuild([])
-        while True:
-            # No polling during a build: a save made meanwhile differs from ``seen`` all the same.
-            await asyncio.sleep(POLL_SECONDS)
-            current = self._scan()
-            if current != seen:
-                current = await self._settle(seen, current)
-                changes, seen = changed_paths(seen, current), current
-                if changes:  # not a save that was undone before it settled
-                    await self._rebuild(changes)
-                    self._watched()  # site.yaml may have switched themes
+        wakeups = Wakeups(asyncio.get_running_loop())
+        try:
+            self._watched()
+            seen = self._scan(wakeups)
+            await self._rebuild([])
+            while True:
+                # Not looking during a build: a save made meanwhile differs from ``seen`` all
+                # the same, and is seen by the look after it.
+                await wakeups.next()
+                current = self._scan(wakeups)
+                if current.files != seen.files:
+                    current = await self._settle(seen, current, wakeups)
+                    changes, seen = changed_paths(seen, current), current
+                    if changes:  # not a save that was undone before it settled
+                        await self._rebuild(changes)
+                        self._watched()  # site.yaml may have switched themes
+        finally:
+            wakeups.close()
 
-    async def _settle(self, seen: Snapshot, current: Snapshot) -> Snapshot:
+    async def _settle(self, seen: Snapshot, current: Snapshot, wakeups: Wakeups) -> Snapshot:
         """The files once nothing has changed for QUIET_SECONDS since the newest save."""
         while True:
-            saved = max((current[p][0] for p in changed_paths(seen, current) if p in current),
-                        default=0) / 1e9
-            # Counted from the save itself (its mtime), not from when a poll noticed it.
+            saved = max((current.files[str(p)][0] for p in changed_paths(seen, current)
+                         if str(p) in current.files), default=0) / 1e9
+            # Counted from the save itself (its mtime), not from when it was noticed.
             wait = saved + QUIET_SECONDS - time.time()
             await asyncio.sleep(min(QUIET_SECONDS, max(POLL_SECONDS, wait)))
-            again = self._scan()
-            if again == current:
-                return current
+            again = self._scan(wakeups)
+            if again.files == current.files:
+                return again
             current = again
 
     async def _rebuild(self, changes: Sequence[Path]) -> None:
