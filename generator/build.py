@@ -25,7 +25,7 @@ from .content import Post, load_posts
 from .embeds import EmbedFeed, load_embeds
 from .errors import BuildError, Problem, Severity, raise_if_errors
 from .feeds import render_feed
-from .incremental import site_salt, template_salts
+from .incremental import Fingerprints, site_salt, template_salts
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter, put
@@ -236,8 +236,9 @@ def build(options: BuildOptions, *, now: datetime | None = None,
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
         try:
+            prints = Fingerprints()
             todo = [job for job in jobs if not writer.unchanged(
-                output_file(job.path), job.digest(salt + salts.get(job.template, "")))]
+                output_file(job.path), job.digest(salt + salts.get(job.template, ""), prints))]
             say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
             _write(options, cfg, themes, writer.work, todo, processes)
             writer.commit()

@@ -6,11 +6,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, build
+from .check import check_site
 from .errors import BuildError, Problem
 from .scaffold import NewPostError, create_post
 from .tweetcount import MAX_WEIGHTED_LENGTH, tweet_check
@@ -56,6 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("title", help="the post's title, in quotes")
     new.add_argument("--campaign", required=True, help="the campaign id from site.yaml")
     _content_args(new)
+    plan = commands.add_parser("plan", help="plan each campaign's posts into plan/ (CSV and "
+                                            "calendar files for a scheduling tool)")
+    plan.add_argument("--campaign", help="only this campaign id (default: every campaign)")
+    plan.add_argument("--days", type=int, default=30, help="how many days to plan (default: 30)")
+    plan.add_argument("--start", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                      help="the first day (default: tomorrow in the site's time zone)")
+    _content_args(plan)
+    check = commands.add_parser(
+        "check", help="check posts for problems before publishing",
+        description="Check every post and page for problems before publishing: front matter, "
+                    "broken links and #anchors, image descriptions and sizes, heading levels, "
+                    "link words, tweet lengths and summaries. Drafts and posts scheduled for "
+                    "later are checked too, unless --no-drafts or --no-future. Writes "
+                    "nothing but caches; exits 1 when there are errors.")
+    _content_args(check)
+    check.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
+                       help="check posts marked draft (the default)")
+    check.add_argument("--future", action=argparse.BooleanOptionalAction, default=True,
+                       help="check posts scheduled for a later date (the default)")
     return parser
 
 
@@ -97,6 +117,14 @@ def _cmd_tweet_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    report = check_site(args.content, drafts=args.drafts, future=args.future)
+    for problem in report.problems:
+        print(problem.format(Path.cwd()))
+    print(report.summary)
+    return 1 if report.errors else 0
+
+
 def _cmd_new(args: argparse.Namespace) -> int:
     try:
         path = create_post(args.content, args.title, args.campaign, datetime.now(UTC))
@@ -110,12 +138,38 @@ def _cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from .schedule_export import (  # noqa: PLC0415 - only this command needs the planner
+        HOOTSUITE_MAX_ROWS,
+        report,
+        run_plans,
+    )
+
+    try:
+        written = run_plans(args.content, now=datetime.now(UTC), start=args.start,
+                            days=args.days, campaign_id=args.campaign)
+    except BuildError as exc:
+        _show(exc.problems, Path.cwd())
+        return 1
+    for done in written:
+        for line in report(done.plan, Path.cwd()):
+            print(line)
+        here = Path.cwd()
+        files = ", ".join(str(path.relative_to(here) if path.is_relative_to(here) else path)
+                          for path in done.files)
+        over = len(done.plan.posts) > HOOTSUITE_MAX_ROWS
+        print(f"  wrote {files}" + (f" (over {HOOTSUITE_MAX_ROWS} rows: upload it to "
+                                     "Hootsuite in parts)" if over else ""))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(message)s")
     handlers = {"build": _cmd_build, "new": _cmd_new, "serve": _cmd_serve,
-                "tweet-check": _cmd_tweet_check}
+                "tweet-check": _cmd_tweet_check, "plan": _cmd_plan,
+                "check": _cmd_check}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

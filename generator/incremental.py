@@ -8,6 +8,7 @@ was built with; an output whose digest is unchanged is kept (see :mod:`generator
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -38,6 +39,49 @@ def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
     return hashlib.sha256(
         f"{__version__}\0{cfg!r}\0{_hash_files(strings)}\0{_hash_files(code)}".encode()
     ).hexdigest()
+
+
+class Fingerprints:
+    """Digests of frozen values, each object hashed once per build (by identity).
+
+    A listing page and a dozen feeds share the same post records; hashing each record once
+    and combining digests is far cheaper than ``repr`` of every job's whole context.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[object, bytes]] = {}
+
+    def of(self, value: object) -> bytes:
+        if isinstance(value, str):
+            return hashlib.sha256(b"s" + value.encode("utf-8", "surrogatepass")).digest()
+        if value is None or isinstance(value, bool | int | float | bytes):
+            return hashlib.sha256(repr(value).encode()).digest()
+        found = self._seen.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        digest = self._compute(value)
+        self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
+        return digest
+
+    def _compute(self, value: object) -> bytes:
+        h = hashlib.sha256(type(value).__qualname__.encode())
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                h.update(f.name.encode())
+                h.update(self.of(getattr(value, f.name)))
+        elif isinstance(value, tuple | list):
+            for item in value:
+                h.update(self.of(item))
+        elif isinstance(value, dict):
+            for key, item in sorted(value.items(), key=lambda kv: repr(kv[0])):
+                h.update(self.of(key))
+                h.update(self.of(item))
+        elif isinstance(value, frozenset | set):
+            for digest in sorted(self.of(item) for item in value):
+                h.update(digest)
+        else:  # dates, paths, enums: their repr is exact and cheap
+            h.update(repr(value).encode())
+        return h.digest()
 
 
 def template_salts(env: jinja2.Environment) -> dict[str, str]:

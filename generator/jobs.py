@@ -16,6 +16,7 @@ from .cards import CardSpec, card_key
 from .config import Campaign
 from .embeds import LINK_REL, EmbedFeed
 from .feeds import FeedItem, FeedSpec
+from .incremental import Fingerprints
 from .render import Catalogue, bind_links, direction
 from .sharing import Share
 from .site import Article, Language, Link, Listing, Site
@@ -69,11 +70,12 @@ class Job:
     data: bytes = b""
     digest_extra: str = field(default="", compare=False)
 
-    def digest(self, salt: str = "") -> str:
+    def digest(self, salt: str = "", prints: Fingerprints | None = None) -> str:
         """Changes whenever anything this job's output depends on changes."""
+        prints = prints or Fingerprints()
         h = hashlib.sha256(salt.encode())
-        h.update(repr((self.path, self.kind, self.template, self.context, self.feed,
-                       str(self.source), self.digest_extra)).encode())
+        h.update(prints.of((self.path, self.kind, self.template, self.context, self.feed,
+                            str(self.source), self.digest_extra)))
         h.update(self.data)
         return h.hexdigest()
 
