@@ -201,7 +201,8 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     say = progress or (lambda _message: None)
     processes = options.processes or cpu_count()
     cfg = load_config(options.content_dir, options.base_url)
-    posts, problems = load_posts(cfg)
+    posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
+                                 if options.cache else None)
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:

@@ -17,7 +17,7 @@ import re
 import struct
 import tempfile
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -208,7 +208,8 @@ def _renderer_identity() -> str:
 
 def card_key(spec: CardSpec) -> str:
     """Content hash of the spec, the renderer and the fonts and libraries that draw it."""
-    digest = hashlib.sha256(json.dumps(asdict(spec), sort_keys=True).encode())
+    fields = (spec.title, spec.campaign, spec.site, spec.color, spec.lang)
+    digest = hashlib.sha256(json.dumps(fields).encode())
     digest.update(_renderer_identity().encode())
     return digest.hexdigest()[:16]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import calendar
 import difflib
+import hashlib
+import pickle
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?
 _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
+PARSE_VERSION = "1"  # bump when parsing changes, to refresh caches
 _HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
@@ -318,13 +321,68 @@ def discover(content_dir: Path) -> Iterable[tuple[Path, PurePosixPath, Kind]]:
                     yield path, PurePosixPath(path.relative_to(content_dir).as_posix()), kind
 
 
-def load_posts(cfg: SiteConfig) -> tuple[tuple[Post, ...], list[Problem]]:
-    """Parse every post and page; return the good ones and every problem found."""
+Parsed = tuple[Post | None, list[Problem]]
+
+
+def _parse_cache_key(cfg: SiteConfig) -> str:
+    # A file parses the same way as long as it and the config are the same.
+    return hashlib.sha256(f"{PARSE_VERSION}\0{cfg!r}".encode()).hexdigest()
+
+
+def _load_parsed(cache_file: Path | None, key: str) -> dict[str, tuple[str, Parsed]]:
+    if cache_file is None:
+        return {}
+    try:
+        with cache_file.open("rb") as handle:
+            stored = pickle.load(handle)  # our own cache, beside content/
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
+        return {}
+    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != key:
+        return {}
+    return stored[1] if isinstance(stored[1], dict) else {}
+
+
+def _save_parsed(cache_file: Path, key: str, parsed: dict[str, tuple[str, Parsed]]) -> None:
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_name(cache_file.name + ".tmp")
+        with tmp.open("wb") as handle:
+            pickle.dump((key, parsed), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache_file)
+    except OSError:
+        return  # a cache that cannot be written only costs time
+
+
+def load_posts(cfg: SiteConfig, cache_file: Path | None = None
+               ) -> tuple[tuple[Post, ...], list[Problem]]:
+    """Parse every post and page; return the good ones and every problem found.
+
+    With ``cache_file``, a file whose bytes (and the config) are unchanged since the last
+    build is not parsed again; its image must still exist.
+    """
+    key = _parse_cache_key(cfg)
+    cached = _load_parsed(cache_file, key)
+    fresh: dict[str, tuple[str, Parsed]] = {}
     posts: list[Post] = []
     problems: list[Problem] = []
     for path, rel, kind in discover(cfg.content_dir):
-        post, found = parse_post(path, rel, kind, cfg)
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""
+        hit = cached.get(str(rel))
+        result: Parsed | None = None
+        if hit is not None and digest and hit[0] == digest:
+            post = hit[1][0]
+            if post is None or not post.image or (cfg.content_dir / post.image).is_file():
+                result = hit[1]
+        if result is None:
+            result = parse_post(path, rel, kind, cfg)
+        fresh[str(rel)] = (digest, result)
+        post, found = result
         problems.extend(found)
         if post is not None:
             posts.append(post)
+    if cache_file is not None and fresh != cached:
+        _save_parsed(cache_file, key, fresh)
     return tuple(posts), problems

@@ -50,6 +50,7 @@ class Fingerprints:
 
     def __init__(self) -> None:
         self._seen: dict[int, tuple[object, bytes]] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
 
     def of(self, value: object) -> bytes:
         if isinstance(value, str):
@@ -65,10 +66,13 @@ class Fingerprints:
 
     def _compute(self, value: object) -> bytes:
         h = hashlib.sha256(type(value).__qualname__.encode())
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                h.update(f.name.encode())
-                h.update(self.of(getattr(value, f.name)))
+        names = self._fields.get(type(value))
+        if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+            names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        if names is not None:
+            for name in names:
+                h.update(name.encode())
+                h.update(self.of(getattr(value, name)))
         elif isinstance(value, tuple | list):
             for item in value:
                 h.update(self.of(item))

@@ -114,7 +114,8 @@ class Planner:
         self.embeds = dict(embeds or {})
         self.shares = dict(shares or {})
         self.catalogue = catalogue or Catalogue({})
-        self.images: dict[str, tuple[str, str]] = {}  # page -> its share image and alt text
+        self.images: dict[str, tuple[str, str]] = {}
+        self._navs: dict[str, Nav] = {}  # page -> its share image and alt text
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
 
     def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
@@ -136,6 +137,12 @@ class Planner:
 
     # -- shared pieces --------------------------------------------------------------------
     def nav(self, lang: Language) -> Nav:
+        found = self._navs.get(lang.lang)
+        if found is None:
+            found = self._navs[lang.lang] = self._make_nav(lang)
+        return found
+
+    def _make_nav(self, lang: Language) -> Nav:
         u = self.urls
         return Nav(
             lang=lang.lang, home=u.home(lang.lang),

@@ -143,7 +143,12 @@ class SiteWriter:
 
     def commit(self) -> None:
         """Remove what this build no longer makes, mark the tree, and swap it in."""
-        _prune(self.work, set(self.expected))
+        if self.previous:  # a clean tree: its manifest lists every file it has
+            for gone in set(self.previous) - {str(rel) for rel in self.expected}:
+                (self.work / gone).unlink(missing_ok=True)
+                _remove_empty_parents(self.work, (self.work / gone).parent)
+        else:
+            _prune(self.work, set(self.expected))
         manifest = {str(rel): digest for rel, digest in sorted(self.expected.items())}
         ident = hashlib.sha256(json.dumps(manifest).encode()).hexdigest()[:20]
         self.trees.mkdir(parents=True, exist_ok=True)
@@ -180,6 +185,12 @@ class SiteWriter:
         """Leave output/ as it was; a spare stays (marked dirty), a new tree goes."""
         if self.work != self.spare:
             shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _remove_empty_parents(tree: Path, folder: Path) -> None:
+    while folder != tree and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _prune(tree: Path, wanted: set[PurePosixPath]) -> None:
