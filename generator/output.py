@@ -3,13 +3,13 @@
 Each build is written into a *work tree* beside ``output/`` and swapped in only when complete,
 so a failed or interrupted build leaves the previous ``output/`` exactly as it was. After the
 swap the previous tree stays as ``.output.spare``; the next build updates that spare in place,
-rewriting only files whose digest changed, and swaps again. Removing a big tree is slow on
-many disks (milliseconds per folder), so no whole tree is ever deleted on the normal path.
+rewriting only files whose digest changed, and swaps again. Freeing disk blocks is slow on
+many disks (milliseconds per file or folder), so no tree is deleted on the normal path and
+files are overwritten in place rather than replaced.
 
 Each tree holds a marker file naming its build; the digests it was built with are kept in
 ``.cache/trees/<build>.json``. A tree being updated is marked ``dirty`` first, so if the
-build stops half-way the next one trusts nothing in it. Files are always replaced, never
-rewritten in place, because the spare may share files (hard links) with ``output/``.
+build stops half-way the next one trusts nothing in it. The two trees never share files.
 
 The writer refuses to replace a folder it did not create (one without the marker file) and
 never writes outside its tree.
@@ -68,11 +68,13 @@ def _write_marker(tree: Path, ident: str) -> None:
 
 
 def put(target: Path, data: bytes) -> None:
-    """Replace ``target`` with ``data`` (a new file, so hard-linked twins are untouched)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    """Write ``target`` in place: freeing a file's blocks is slow on many disks, so files of
+    the work tree are overwritten rather than replaced (the tree is marked dirty first)."""
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -124,8 +126,9 @@ class SiteWriter:
         fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
                                       dir=self.output_dir.parent))
         if current and not self.spare.exists():
-            # Hard links make the clone cheap; files are only ever replaced, never edited.
-            shutil.copytree(self.output_dir, fresh, copy_function=os.link, dirs_exist_ok=True)
+            # A real copy, not hard links: the work tree's files are rewritten in place.
+            shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
+                            dirs_exist_ok=True)
             _write_marker(fresh, _DIRTY)
             return fresh, current
         return fresh, {}
