@@ -19,6 +19,7 @@ import jinja2.meta
 
 from . import __version__
 from .config import SiteConfig
+from .errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
 _CODE = Path(__file__).resolve().parent
@@ -96,9 +97,15 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
     sources: dict[str, str] = {}
     refs: dict[str, set[str] | None] = {}
     for name in names:
-        source, _, _ = loader.get_source(env, name)
+        source, filename, _ = loader.get_source(env, name)
         sources[name] = source
-        found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        try:
+            parsed = env.parse(source, name, filename)
+        except jinja2.TemplateSyntaxError as exc:
+            where = Path(exc.filename) if exc.filename else None
+            raise BuildError([Problem(where, exc.lineno, f"template error: {exc.message}; "
+                                                         "fix the template")]) from exc
+        found = list(jinja2.meta.find_referenced_templates(parsed))
         # A computed name (None) may be any template.
         refs[name] = None if None in found else {ref for ref in found if ref is not None}
     salts = {}

@@ -319,8 +319,6 @@ def test_a_broken_template_is_reported_and_the_server_recovers(themed: Preview) 
     assert themed.status()["ok"] is True
 
 
-@pytest.mark.xfail(reason="build() lets jinja2.TemplateSyntaxError through without its file: "
-                          "incremental.template_salts parses templates without a filename")
 def test_a_broken_template_is_reported_at_its_line(themed: Preview) -> None:
     with broken_template(themed) as problem:
         assert problem.startswith("themes/default/templates/tag.html:2: "), problem
