@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import jinja2
 from PIL import Image, UnidentifiedImageError
@@ -57,6 +58,17 @@ class BuildOptions:
     def cache_dir(self) -> Path:
         """``.cache/`` beside the content folder (git-ignored)."""
         return self.content_dir.resolve().parent / ".cache"
+
+
+@dataclass(slots=True)
+class BuildState:
+    """What a long-running preview keeps between builds, so a rebuild redoes only what a
+    change affects: parsed files, rendered Markdown, share texts and digests, in memory."""
+
+    parsed: dict[str, Any] = field(default_factory=dict)
+    bodies: dict[str, Any] = field(default_factory=dict)
+    shares: dict[str, Share] = field(default_factory=dict)
+    prints: Fingerprints = field(default_factory=Fingerprints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,15 +206,19 @@ def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: P
 
 
 def build(options: BuildOptions, *, now: datetime | None = None,
-          progress: Progress | None = None) -> BuildReport:
-    """Build the site into ``options.output_dir``; raise BuildError with every problem."""
+          progress: Progress | None = None, state: BuildState | None = None) -> BuildReport:
+    """Build the site into ``options.output_dir``; raise BuildError with every problem.
+
+    ``state`` (for ``serve``) keeps caches in memory from one build to the next.
+    """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     say = progress or (lambda _message: None)
     processes = options.processes or cpu_count()
     cfg = load_config(options.content_dir, options.base_url)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
-                                 if options.cache else None)
+                                 if options.cache else None,
+                                 memory=state.parsed if state else None)
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:
@@ -214,13 +230,15 @@ def build(options: BuildOptions, *, now: datetime | None = None,
                              clock=lambda: now)
     problems.extend(embeds.problems)
     raise_if_errors(problems)
-    cache = MarkupCache(options.cache_dir, cfg.content_dir) if options.cache else None
+    cache = MarkupCache(options.cache_dir, cfg.content_dir,
+                        state.bodies if state else None) if options.cache else None
     say(f"Rendering {len(kept)} posts and pages…")
     bodies = render_bodies(cfg, kept, cache, processes)
     site, site_problems = build_site(cfg, kept, bodies, now, future=options.future)
     problems.extend(site_problems)
     raise_if_errors(problems)
-    shares = share_site(site, options.cache_dir if options.cache else None, processes)
+    shares = share_site(site, options.cache_dir if options.cache else None, processes,
+                        state.shares if state else None)
     problems.extend(sharing_problems(site, shares))
     themes = theme_dirs(cfg)
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
@@ -237,7 +255,8 @@ def build(options: BuildOptions, *, now: datetime | None = None,
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
         try:
-            prints = Fingerprints()
+            prints = state.prints if state else Fingerprints()
+            prints.next_build()
             todo = [job for job in jobs if not writer.unchanged(
                 output_file(job.path), job.digest(salt + salts.get(job.template, ""), prints))]
             say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")

@@ -35,16 +35,28 @@ def markup_key(rel: PurePosixPath, body: str) -> str:
 class MarkupCache:
     """``<cache>/markup/<key>.json`` entries; anything unreadable is treated as a miss."""
 
-    def __init__(self, cache_dir: Path, content_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, content_dir: Path,
+                 memory: dict[str, tuple[Rendered, tuple[tuple[str, str], ...]]] | None = None
+                 ) -> None:
         self.folder = cache_dir / "markup"
         self.content_dir = content_dir
         self.hits = 0
+        # A long-running preview keeps entries in memory too (with their files' signatures).
+        self.memory = memory
+
+    def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
+        return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
 
     def get(self, key: str) -> Rendered | None:
+        if self.memory is not None and key in self.memory:
+            rendered, signatures = self.memory[key]
+            if self._fresh(signatures):
+                self.hits += 1
+                return rendered
         try:
             data = json.loads((self.folder / f"{key[:2]}/{key}.json").read_text("utf-8"))
-            deps = data["deps"]
-            if any(stat_signature(self.content_dir / rel) != sig for rel, sig in deps):
+            deps = tuple((str(rel), str(sig)) for rel, sig in data["deps"])
+            if not self._fresh(deps):
                 return None
             rendered = Rendered(
                 html=data["html"], quotes=tuple(data["quotes"]),
@@ -55,13 +67,17 @@ class MarkupCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         self.hits += 1
+        if self.memory is not None:
+            self.memory[key] = (rendered, deps)
         return rendered
 
     def put(self, key: str, rendered: Rendered) -> None:
+        deps = tuple((rel, stat_signature(self.content_dir / rel)) for rel in rendered.deps)
+        if self.memory is not None:
+            self.memory[key] = (rendered, deps)
         entry = {
             "html": rendered.html, "quotes": rendered.quotes, "headings": rendered.headings,
-            "problems": rendered.problems,
-            "deps": [(rel, stat_signature(self.content_dir / rel)) for rel in rendered.deps],
+            "problems": rendered.problems, "deps": deps,
         }
         folder = self.folder / key[:2]
         try:

@@ -353,15 +353,18 @@ def _save_parsed(cache_file: Path, key: str, parsed: dict[str, tuple[str, Parsed
         return  # a cache that cannot be written only costs time
 
 
-def load_posts(cfg: SiteConfig, cache_file: Path | None = None
-               ) -> tuple[tuple[Post, ...], list[Problem]]:
+def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
+               memory: dict[str, Any] | None = None) -> tuple[tuple[Post, ...], list[Problem]]:
     """Parse every post and page; return the good ones and every problem found.
 
     With ``cache_file``, a file whose bytes (and the config) are unchanged since the last
     build is not parsed again; its image must still exist.
     """
     key = _parse_cache_key(cfg)
-    cached = _load_parsed(cache_file, key)
+    if memory is not None and memory.get("key") == key:
+        cached = memory["files"]
+    else:
+        cached = _load_parsed(cache_file, key)
     fresh: dict[str, tuple[str, Parsed]] = {}
     posts: list[Post] = []
     problems: list[Problem] = []
@@ -385,4 +388,6 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None
             posts.append(post)
     if cache_file is not None and fresh != cached:
         _save_parsed(cache_file, key, fresh)
+    if memory is not None:
+        memory.update(key=key, files=fresh)
     return tuple(posts), problems

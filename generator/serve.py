@@ -47,7 +47,7 @@ from livereload.handlers import LiveReloadHandler
 from livereload.watcher import Watcher
 from tornado import web
 
-from .build import BuildOptions, BuildReport, build
+from .build import BuildOptions, BuildReport, BuildState, build
 from .config import load_config
 from .errors import BuildError, Problem
 from .output import check_replaceable
@@ -252,6 +252,7 @@ class _Session:
 
     def __init__(self, options: BuildOptions, say: Say, root: Path) -> None:
         self.options = options
+        self.state = BuildState()  # caches kept in memory between rebuilds
         self.say = say
         self.root = root  # paths in messages are shown relative to this (the working folder)
         self.status = Status(ok=True, problems=(), built=0)
@@ -338,7 +339,7 @@ class _Session:
         why = describe_changes(changes, self.root)
         built = self.status.built + 1
         try:
-            report = build(self.options, progress=progress)
+            report = build(self.options, progress=progress, state=self.state)
         except BuildError as exc:
             problems = tuple(p.format(self.root) for p in exc.problems)
         except jinja2.TemplateSyntaxError as exc:  # build() lets these through unlocated

@@ -144,12 +144,19 @@ def _save(path: Path, shares: Mapping[str, Share]) -> None:
         log.debug("sharing cache not written: %s", exc)
 
 
-def share_site(site: Site, cache_dir: Path | None, processes: int) -> dict[str, Share]:
-    """Every page's Share, by site path."""
+def share_site(site: Site, cache_dir: Path | None, processes: int,
+               memory: dict[str, Share] | None = None) -> dict[str, Share]:
+    """Every page's Share, by site path (``memory``: a preview's in-process cache)."""
     cfg = site.cfg
     wanted = {r.path: r for r in requests(site)}
     cache_file = cache_dir / "sharing.json" if cache_dir else None
-    cached = _load(cache_file) if cache_file else {}
+    if memory:
+        cached = memory
+    else:
+        cached = _load(cache_file) if cache_file else {}
+        if memory is not None:
+            memory.update(cached)
+            cached = memory
     keys = {path: _key(cfg, r) for path, r in wanted.items()}
     missing = [r for path, r in sorted(wanted.items()) if keys[path] not in cached]
     mastodon = cfg.base_url + site.urls.mastodon_share()
