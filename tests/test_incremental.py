@@ -1,0 +1,129 @@
+"""Incremental builds: after every kind of edit, the same bytes as a clean build, and only
+the pages the edit affects are rendered again."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.build import BuildOptions, BuildReport, BuildState, build
+
+GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "content"
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+TAG_TEMPLATE = """{% extends "base.html" %}
+{% block content %}<h1>Tagged: {{ listing.title }}</h1>
+{% include "partials/listing.html" %}{% endblock %}
+"""
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+class Site:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.content = root / "content"
+        shutil.copytree(GOLDEN, self.content)
+        theme = root / "themes" / "custom" / "templates"
+        theme.mkdir(parents=True)
+        (theme / "tag.html").write_text(TAG_TEMPLATE)
+        config = self.content / "site.yaml"
+        config.write_text(config.read_text() + "theme: custom\n")
+        self.state = BuildState()
+
+    def build(self, *, state: bool = False) -> BuildReport:
+        return build(BuildOptions(content_dir=self.content, output_dir=self.root / "output",
+                                  offline=True, processes=1),
+                     now=NOW, state=self.state if state else None)
+
+    def clean(self) -> dict[str, bytes]:
+        out = self.root / "clean"
+        shutil.rmtree(out, ignore_errors=True)
+        build(BuildOptions(content_dir=self.content, output_dir=out, offline=True, cache=False,
+                           processes=1), now=NOW)
+        return tree(out)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.root / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Site:
+    site = Site(tmp_path)
+    site.build()
+    site.build()  # both trees (output/ and its spare) are now current
+    return site
+
+
+def test_no_change_renders_nothing(site: Site) -> None:
+    report = site.build()
+    assert report.rendered == 0
+    assert report.reused == report.written
+    assert tree(site.root / "output") == site.clean()
+
+
+EDITS: dict[str, tuple[str, str, str]] = {
+    "body": ("content/posts/2026-03-05-second.md", "start with a greeting",
+             "start with a warm greeting"),
+    "title": ("content/posts/2026-03-05-second.md", "title: Morning meetings",
+              "title: Morning circles"),
+    "date": ("content/posts/2026-03-09-third.md", "date: 2026-03-09T08:00:00-05:00",
+             "date: 2026-02-09T08:00:00-05:00"),
+    "template": ("themes/custom/templates/tag.html", "Tagged:", "Posts about"),
+    "config": ("content/site.yaml", "title: Golden Test District", "title: Golden District"),
+    "pagination": ("content/site.yaml", "posts_per_page: 2", "posts_per_page: 3"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+@pytest.mark.parametrize("in_memory", [False, True], ids=["cli", "serve"])
+def test_edit_gives_a_clean_build(site: Site, kind: str, in_memory: bool) -> None:
+    if in_memory:
+        site.build(state=True)
+    site.edit(*EDITS[kind])
+    report = site.build(state=in_memory)
+    assert tree(site.root / "output") == site.clean()
+    rendered = set(report.rendered_paths)
+    if kind == "body":
+        assert "posts/second/" in rendered
+        assert "feed.xml" in rendered and "campaigns/sel/atom.xml" in rendered
+        assert "" not in rendered, "a body edit does not change the listings"
+        assert "posts/welcome/" not in rendered
+    elif kind in ("title", "date"):
+        assert "" in rendered and "archive/2026/" in rendered
+    elif kind == "template":
+        assert rendered and all("/tags/" in f"/{path}" for path in rendered), rendered
+    else:
+        assert report.reused <= 2, "a config edit renders everything (but copied files)"
+    again = site.build(state=in_memory)
+    assert tree(site.root / "output") == site.clean()
+    assert set(again.rendered_paths) <= rendered
+
+
+def test_added_and_removed_posts(site: Site) -> None:
+    post = site.content / "posts" / "2026-03-12-new.md"
+    post.write_text("---\ntitle: Brand new\ndate: 2026-03-12\ncampaign: equity\n---\nHello.\n")
+    site.build()
+    assert (site.root / "output/posts/new/index.html").is_file()
+    assert tree(site.root / "output") == site.clean()
+    post.unlink()
+    site.build()
+    assert not (site.root / "output/posts/new").exists()
+    assert tree(site.root / "output") == site.clean()
+
+
+def test_image_change_reaches_the_page(site: Site) -> None:
+    Image.new("RGB", (80, 40), "#0b5394").save(site.content / "images" / "sample.png")
+    site.build()
+    html = (site.root / "output/posts/welcome/index.html").read_text()
+    assert 'width="80" height="40"' in html
+    assert tree(site.root / "output") == site.clean()
