@@ -35,6 +35,7 @@ from .embeds import load_embeds
 from .errors import BuildError, Problem, warning
 from .markup import SITE, SOURCE
 from .render import theme_dirs
+from .schedule import cadence_warnings
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
 from .site import Site, build_site, published
@@ -493,8 +494,14 @@ def check_summary(ctx: CheckContext) -> Iterator[Problem]:
                           "and share previews")
 
 
+def check_cadence(ctx: CheckContext) -> Iterable[Problem]:
+    """Campaigns that cannot reach their daily goal for the next week (see ``plan``)."""
+    return cadence_warnings(ctx.site, ctx.shares, ctx.now)
+
+
 CHECKS: tuple[Check, ...] = (check_image_alt, check_image_weight, check_links,
-                             check_link_text, check_headings, check_tweets, check_summary)
+                             check_link_text, check_headings, check_tweets, check_summary,
+                             check_cadence)
 
 
 # -- running ------------------------------------------------------------------------------

@@ -28,10 +28,12 @@ campaigns:
     name: Test Equity
     handle: TestEquity
     hashtags: [TestEquity]
+    goal_per_day: 0.1
   sel:
     name: Test SEL
     handle: Test_SEL
     hashtags: [TestSEL]
+    goal_per_day: 0.1  # so the one-week cadence check is met by one post
 """
 
 FIRST_POST = """\

@@ -124,13 +124,13 @@ def test_unquoted_colon_in_site_yaml(site: Site) -> None:
 
 def test_site_yaml_syntax_error(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "languages_extra: [fr, de\n"}) == [
-        "content/site.yaml:17: a list that starts with '[' on this line is not closed; end it "
+        "content/site.yaml:19: a list that starts with '[' on this line is not closed; end it "
         "with ']' (and put quotes around items that contain commas or colons)"]
 
 
 def test_site_yaml_that_ends_inside_a_list(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "theme: [\n\n"}) == [
-        "content/site.yaml:17: a list that starts with '[' on this line is not closed; end it "
+        "content/site.yaml:19: a list that starts with '[' on this line is not closed; end it "
         "with ']' (and put quotes around items that contain commas or colons)"]
 
 
@@ -181,7 +181,7 @@ def test_list_item_among_keys(site: Site) -> None:
 
 def test_second_document_in_site_yaml(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "---\ntitle: Again\n"}) == [
-        "content/site.yaml:17: a second '---' line starts another document here; remove it"]
+        "content/site.yaml:19: a second '---' line starts another document here; remove it"]
 
 
 def test_front_matter_that_is_not_keys(site: Site) -> None:
@@ -196,7 +196,7 @@ def test_key_given_twice(site: Site) -> None:
 
 def test_campaign_given_twice_in_site_yaml(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "  equity:\n    name: Again\n"}) == [
-        "content/site.yaml:17: 'equity' is given twice (also on line 9); keep only one"]
+        "content/site.yaml:19: 'equity' is given twice (also on line 9); keep only one"]
 
 
 # -- front matter values -------------------------------------------------------------------
@@ -481,7 +481,7 @@ def test_unknown_site_yaml_key(site: Site) -> None:
 
 def test_unknown_campaign_key(site: Site) -> None:
     assert site.fail(site_yaml("    handle: Test_SEL", "    hndle: Test_SEL")) == [
-        "content/site.yaml:15: unknown key 'hndle' in 'campaigns: sel'; did you mean 'handle'?"]
+        "content/site.yaml:16: unknown key 'hndle' in 'campaigns: sel'; did you mean 'handle'?"]
 
 
 def test_site_yaml_that_is_a_list(site: Site) -> None:
@@ -555,7 +555,7 @@ def test_invalid_hashtag_in_site_yaml_names_the_hashtag(site: Site) -> None:
 
 def test_unknown_share_network(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "share:\n  networks: [x, twitter]\n"}) == [
-        "content/site.yaml:18: 'networks' must be a list of networks from: x, bluesky, "
+        "content/site.yaml:20: 'networks' must be a list of networks from: x, bluesky, "
         "facebook, linkedin, mastodon, email (got \"twitter\")"]
 
 
@@ -567,7 +567,7 @@ def test_unknown_feed_in_a_campaign(site: Site) -> None:
                       "    feeds: [partner-new]\n")
     files["site.yaml"] += FEEDS
     assert site.fail(files) == [
-        "content/site.yaml:17: unknown feed 'partner-new' in this campaign's 'feeds'; did you "
+        "content/site.yaml:18: unknown feed 'partner-new' in this campaign's 'feeds'; did you "
         "mean 'partner-news'?"]
 
 
@@ -575,7 +575,7 @@ def test_feed_in_a_campaign_when_there_are_no_feeds(site: Site) -> None:
     files = site_yaml("    hashtags: [TestSEL]\n", "    hashtags: [TestSEL]\n"
                       "    feeds: [partner-news]\n")
     assert site.fail(files) == [
-        "content/site.yaml:17: unknown feed 'partner-news' in this campaign's 'feeds'; "
+        "content/site.yaml:18: unknown feed 'partner-news' in this campaign's 'feeds'; "
         "site.yaml defines no feeds yet"]
 
 
@@ -621,7 +621,7 @@ def test_every_site_yaml_problem_in_one_run(site: Site) -> None:
         "content/site.yaml:6: 'timezone' must be a time zone name like America/New_York "
         '(got "Eastern")',
         "content/site.yaml:7: unknown key 'post_per_page'; did you mean 'posts_per_page'?",
-        "content/site.yaml:15: 'handle' must be an X handle: letters, digits or _ , at most "
+        "content/site.yaml:16: 'handle' must be an X handle: letters, digits or _ , at most "
         "15, without @ (got \"@Test SEL\")",
     ]
 
