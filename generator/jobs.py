@@ -323,11 +323,12 @@ class Planner:
         title = self.t(lang.lang, "Share preview")
         yield self.page(preview, "share-preview.html", lang,
                         self.meta(preview, title, "", noindex=True), "share preview", items=items)
-        mastodon = self.urls.mastodon_share()
-        yield self.page(mastodon, "mastodon.html", lang,
-                        self.meta(mastodon, self.t(lang.lang, "Share on Mastodon"), "",
-                                  noindex=True),
-                        "Mastodon share page")
+        for each in self.site.languages:
+            mastodon = self.urls.mastodon_share(each.lang)
+            yield self.page(mastodon, "mastodon.html", each,
+                            self.meta(mastodon, self.t(each.lang, "Share on Mastodon"), "",
+                                      noindex=True),
+                            "Mastodon share page")
         yield Job("sitemap.xml", "bytes", "sitemap", data=(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.core import UnknownLocaleError
+from babel.core import UnknownLocaleError, get_global
 from babel.dates import format_date
 
 from .colors import readable_on
@@ -44,6 +44,16 @@ def theme_dirs(cfg: SiteConfig) -> tuple[Path, ...]:
         if candidate.is_dir() and candidate.resolve() not in [d.resolve() for d in dirs]:
             dirs.append(candidate)
     return tuple(dirs)
+
+
+def og_locale(lang: str) -> str:
+    """Open Graph wants language_TERRITORY: ``es`` becomes ``es_ES``, ``zh`` ``zh_CN``."""
+    parts = lang.replace("-", "_").split("_")
+    if len(parts) > 1 and len(parts[-1]) == 2:
+        return f"{parts[0].lower()}_{parts[-1].upper()}"
+    likely = str(get_global("likely_subtags").get(parts[0].lower(), ""))
+    pieces = likely.split("_")
+    return f"{pieces[0]}_{pieces[-1]}" if len(pieces) > 1 else parts[0]
 
 
 def direction(lang: str) -> str:
@@ -148,6 +158,7 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path]) -> jinja2.Environm
         date=date,
         iso=lambda value: value.isoformat(),
         readable_on=readable_on,
+        og_locale=og_locale,
     )
     return env
 

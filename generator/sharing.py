@@ -26,7 +26,7 @@ from .tweetcount import MAX_WEIGHTED_LENGTH
 from .workers import map_slices
 
 log = logging.getLogger(__name__)
-SHARING_VERSION = "1"
+SHARING_VERSION = "2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,7 @@ class Request:
     related: tuple[str, ...] = ()
     campaign_id: str = ""
     quotes: tuple[str, ...] = ()
+    lang: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +68,19 @@ def requests(site: Site) -> Iterator[Request]:
         campaign = cfg.campaign(post.campaign) if post.campaign else None
         yield Request(path=article.url, title=post.title, summary=post.summary,
                       handwritten=post.tweet, extra_hashtags=post.hashtags,
-                      quotes=article.quotes, **_campaign_fields(campaign))
+                      quotes=article.quotes, lang=post.lang, **_campaign_fields(campaign))
     for lang in site.languages:
-        yield Request(path=lang.home.urls[0], title=cfg.title, summary=cfg.description)
+        yield Request(path=lang.home.urls[0], title=cfg.title, summary=cfg.description,
+                      lang=lang.lang)
         for listing in lang.campaigns:
             campaign = cfg.campaign(listing.key)
             yield Request(path=listing.urls[0], title=listing.title,
                           summary=campaign.description if campaign else "",
-                          **_campaign_fields(campaign))
+                          lang=lang.lang, **_campaign_fields(campaign))
 
 
-def _compose(cfg: SiteConfig, mastodon_page: str) -> Callable[[Sequence[Request]], list[Share]]:
+def _compose(cfg: SiteConfig, mastodon_page: Callable[[str], str]
+             ) -> Callable[[Sequence[Request]], list[Share]]:
     def run(batch: Sequence[Request]) -> list[Share]:
         out = []
         for r in batch:
@@ -91,7 +94,7 @@ def _compose(cfg: SiteConfig, mastodon_page: str) -> Callable[[Sequence[Request]
             links = share_links(tweet, networks=cfg.share.networks, title=r.title,
                                 summary=r.summary, page_url=page_url,
                                 campaign_id=r.campaign_id or "site", utm=cfg.share.utm,
-                                mastodon_page=mastodon_page)
+                                mastodon_page=mastodon_page(r.lang))
             quotes = []
             for quote in r.quotes:
                 q = compose_quote(quote, url=tweet.url, handle=r.handle, hashtags=r.hashtags[:1])
@@ -159,7 +162,9 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
             cached = memory
     keys = {path: _key(cfg, r) for path, r in wanted.items()}
     missing = [r for path, r in sorted(wanted.items()) if keys[path] not in cached]
-    mastodon = cfg.base_url + site.urls.mastodon_share()
+    def mastodon(lang: str) -> str:  # the share page in the reader's language
+        return cfg.base_url + site.urls.mastodon_share(lang)
+
     fresh = map_slices(_compose(cfg, mastodon), missing, processes, minimum=100)
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share

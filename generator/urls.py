@@ -85,8 +85,8 @@ class Urls:
     def share_preview(self) -> str:
         return "share-preview/"
 
-    def mastodon_share(self) -> str:
-        return "share/mastodon/"
+    def mastodon_share(self, lang: str = "") -> str:
+        return f"{self._lang(lang or self.default_lang)}share/mastodon/"
 
     @staticmethod
     def asset(name: str) -> str:
