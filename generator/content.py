@@ -27,13 +27,14 @@ from .urls import slugify
 Kind = Literal["post", "page"]
 
 POST_KEYS = ("title", "date", "campaign", "tags", "summary", "image", "image_alt", "author",
-             "tweet", "tweets", "hashtags", "draft", "slug", "lang", "translation_of", "updated")
+             "tweet", "tweets", "hashtags", "draft", "slug", "lang", "translation_of", "updated",
+             "evergreen")
 PAGE_KEYS = ("title", "summary", "image", "image_alt", "slug", "draft", "lang", "translation_of")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
 _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-PARSE_VERSION = "1"  # bump when parsing changes, to refresh caches
+PARSE_VERSION = "2"  # bump when parsing changes, to refresh caches
 _HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
@@ -64,6 +65,7 @@ class Post:
     tweets: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     draft: bool = False
+    evergreen: bool = True  # false: about a date, so the posting plan shares it only once
     translation_of: str = ""
     lines: tuple[tuple[str, int], ...] = ()  # front-matter key -> file line
 
@@ -233,6 +235,7 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
         summary=f.text("summary"), image=image, image_alt=image_alt,
         author=f.text("author"), tweet=f.text("tweet"), tweets=f.texts("tweets"),
         hashtags=hashtags, draft=f.flag("draft"),
+        evergreen=f.data.get("evergreen") is None or f.flag("evergreen"),
         translation_of=f.text("translation_of"),
         lines=tuple((str(k[0]), line) for k, line in sorted(doc.lines.items(), key=str)
                     if len(k) == 1),

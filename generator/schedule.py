@@ -54,6 +54,7 @@ class Message:
     story: str  # shared by a post and its translations
     published: datetime
     rank: tuple[int, int]  # (post's age rank + message's place in it, post's age rank)
+    once: bool = False  # from a post with 'evergreen: false': planned at most once
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +177,16 @@ def messages(site: Site, campaign: Campaign, now: datetime) -> list[Message]:
                                                      site.cfg.share.utm)):
             text = _words(tweet)
             out.setdefault(text, Message(text, kind, post.title, page, post.source, post.key,
-                                         post.date, (index + step, index)))
+                                         post.date, (index + step, index),
+                                         once=not post.evergreen))
     return sorted(out.values(), key=lambda m: m.rank)
 
 
 def _pick(pool: Sequence[Message], day: date, last: Mapping[str, date], used: Counter[str],
-          previous_story: str) -> Message | None:
+          previous_story: str, spent: set[str]) -> Message | None:
     allowed = [m for m in pool
-               if m.text not in last or (day - last[m.text]).days >= REPEAT_DAYS]
+               if (m.text not in last or (day - last[m.text]).days >= REPEAT_DAYS)
+               and not (m.once and (used[m.text] or m.story in spent))]
     if not allowed:
         return None
     fresh = [m for m in allowed if m.story != previous_story] or allowed
@@ -208,12 +211,13 @@ def make_plan(pool: Sequence[Message], campaign: Campaign, tz: ZoneInfo, start: 
     posts: list[PlannedPost] = []
     gaps: list[Gap] = []
     story = ""
+    spent: set[str] = set()  # stories of dated posts ('evergreen: false') already planned
     for offset, count in enumerate(daily_counts(campaign.goal_per_day, days)):
         day = start + timedelta(days=offset)
         times = [when for when in slot_times(day, count, tz) if when > now]
         planned = 0
         for when in times:
-            message = _pick(pool, day, last, used, story)
+            message = _pick(pool, day, last, used, story, spent)
             if message is None:
                 break
             link = tracked(message.page, campaign.id, f"{message.kind}-{day.isoformat()}",
@@ -221,6 +225,8 @@ def make_plan(pool: Sequence[Message], campaign: Campaign, tz: ZoneInfo, start: 
             posts.append(PlannedPost(when, message, link))
             last[message.text], story = day, message.story
             used[message.text] += 1
+            if message.once:
+                spent.add(message.story)
             planned += 1
         if planned < len(times):
             gaps.append(Gap(day, planned, len(times)))

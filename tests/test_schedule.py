@@ -396,3 +396,15 @@ def test_a_plan_starting_today_skips_the_hours_already_past(tmp_path: Path) -> N
     plan = by_id(run_plans(content, now=one_pm, start=START, days=2, campaign_id="sel"))["sel"]
     assert [f"{p.when:%d %H:%M}" for p in plan.posts] == ["03 16:30", "04 07:30", "04 16:30"]
     assert plan.gaps == ()  # a slot that has passed is not a gap
+
+
+def test_dated_posts_are_planned_once(tmp_path: Path) -> None:
+    """'evergreen: false' (an event, a deadline): shared once, never recycled."""
+    content = make_site(tmp_path, {
+        "a": post("Spring dinner next Tuesday", day(2), "equity", extra="evergreen: false",
+                  tweets=("Join us for the spring dinner",)),
+        "b": post("Why equity", day(5), "equity")})
+    plan = by_id(run_plans(content, now=NOW, start=START, days=30, campaign_id="equity"))["equity"]
+    dated = [p for p in plan.posts if p.message.title == "Spring dinner next Tuesday"]
+    assert len(dated) == 1
+    assert sum(p.message.title == "Why equity" for p in plan.posts) == 3
