@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -62,6 +62,16 @@ class ShareConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class Localized:
+    """``translations: <lang>:`` in site.yaml: the site's and campaigns' words in a language."""
+
+    lang: str
+    title: str = ""
+    description: str = ""
+    campaigns: tuple[tuple[str, str, str], ...] = ()  # (campaign id, name, description)
+
+
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     """Everything in site.yaml, validated. ``content_dir`` is where it was found."""
 
@@ -77,6 +87,20 @@ class SiteConfig:
     share: ShareConfig = field(default_factory=ShareConfig)
     campaigns: tuple[Campaign, ...] = ()
     feeds: tuple[FeedSource, ...] = ()
+    translations: tuple[Localized, ...] = ()
+
+    def localized(self, lang: str) -> SiteConfig:
+        """This config with the site's and campaigns' words in ``lang``, where translated."""
+        words = next((t for t in self.translations if t.lang == lang), None)
+        if words is None:
+            return self
+        names = {cid: (name, text) for cid, name, text in words.campaigns}
+        return replace(
+            self, title=words.title or self.title,
+            description=words.description or self.description,
+            campaigns=tuple(replace(c, name=names[c.id][0] or c.name,
+                                    description=names[c.id][1] or c.description)
+                            if c.id in names else c for c in self.campaigns))
 
     @property
     def path(self) -> Path:
@@ -257,7 +281,9 @@ def _feed_url(value: Any) -> str | None:
 
 
 _TOP = ("title", "description", "base_url", "language", "languages", "timezone", "theme",
-        "posts_per_page", "share", "campaigns", "feeds")
+        "posts_per_page", "share", "campaigns", "feeds", "translations")
+_LOCALIZED = ("title", "description", "campaigns")
+_LOCALIZED_CAMPAIGN = ("name", "description")
 _SHARE = ("networks", "utm")
 _CAMPAIGN = ("name", "description", "handle", "bluesky", "mastodon", "hashtags", "related",
              "color", "goal_per_day", "feeds")
@@ -374,6 +400,7 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
         campaigns=tuple(campaigns),
         feeds=tuple(feeds),
     )
+    cfg = replace(cfg, translations=_translations(r, top.get("translations"), cfg))
     if not campaigns_raw:
         r.fail(("campaigns",), "'campaigns' is required: at least one team or campaign, "
                                "each with a 'name'")
@@ -381,6 +408,38 @@ def parse_config(doc: YamlDoc, path: Path, base_url: str | None = None) -> SiteC
     if problems:
         raise BuildError(sorted(problems, key=lambda p: p.line or 0))
     return cfg
+
+
+def _translations(r: _Reader, raw: Any, cfg: SiteConfig) -> tuple[Localized, ...]:
+    """``translations:``: per language, the site's title and description and the campaigns'
+    names and descriptions, for pages in that language."""
+    found = []
+    for lang, entry in r.entries(("translations",), raw).items():
+        keys: tuple[str | int, ...] = ("translations", lang)
+        if lang not in cfg.languages:
+            r.fail(keys, f"'translations' has {describe(lang)}, which is not in 'languages'; "
+                         "add it there, or remove these translations")
+            continue
+        data = r.mapping(keys, entry, _LOCALIZED, f"translations: {lang}")
+        campaigns = []
+        for cid, words in r.entries((*keys, "campaigns"), data.get("campaigns")).items():
+            where: tuple[str | int, ...] = (*keys, "campaigns", cid)
+            if cfg.campaign(str(cid)) is None:
+                r.fail(where, unknown_key_message(cid, tuple(c.id for c in cfg.campaigns),
+                                                  what="campaign"))
+                continue
+            text = r.mapping(where, words, _LOCALIZED_CAMPAIGN, f"campaigns: {cid}")
+            campaigns.append((str(cid),
+                              r.get((*where, "name"), text.get("name"), "", _text, "text"),
+                              r.get((*where, "description"), text.get("description"), "",
+                                    _text, "text")))
+        found.append(Localized(
+            lang=str(lang),
+            title=r.get((*keys, "title"), data.get("title"), "", _text, "text"),
+            description=r.get((*keys, "description"), data.get("description"), "", _text,
+                              "text"),
+            campaigns=tuple(campaigns)))
+    return tuple(found)
 
 
 def theme_roots(content_dir: Path) -> tuple[Path, ...]:

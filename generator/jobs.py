@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cards import CardSpec, card_key
-from .config import Campaign
+from .config import Campaign, SiteConfig
 from .embeds import LINK_REL, EmbedFeed
 from .feeds import FeedItem, FeedSpec
 from .incremental import Fingerprints
@@ -115,15 +115,23 @@ class Planner:
         self.shares = dict(shares or {})
         self.catalogue = catalogue or Catalogue({})
         self.images: dict[str, tuple[str, str]] = {}
-        self._navs: dict[str, Nav] = {}  # page -> its share image and alt text
+        self._navs: dict[str, Nav] = {}
+        self._words: dict[str, SiteConfig] = {}
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
+
+    def words(self, lang: str) -> SiteConfig:
+        """The config with the site's and campaigns' names in ``lang`` (``translations:``)."""
+        found = self._words.get(lang)
+        if found is None:
+            found = self._words[lang] = self.cfg.localized(lang)
+        return found
 
     def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
         """A generated share image for a page without its own: its site path."""
         if not self.make_cards:
             return ""
         spec = CardSpec(title=title, campaign=campaign.name if campaign else "",
-                        site=self.cfg.title,
+                        site=self.words(lang).title,
                         color=campaign.color if campaign else self.cfg.campaigns[0].color,
                         lang=lang)
         path = self.urls.card(card_key(spec))
@@ -146,7 +154,8 @@ class Planner:
         u = self.urls
         return Nav(
             lang=lang.lang, home=u.home(lang.lang),
-            campaigns=tuple(Link(c.name, u.campaign(lang.lang, c.id)) for c in self.cfg.campaigns),
+            campaigns=tuple(Link(c.name, u.campaign(lang.lang, c.id))
+                            for c in self.words(lang.lang).campaigns),
             pages=tuple(Link(p.post.title, p.url) for p in lang.pages),
             tags=u.tags(lang.lang), archive=u.archive(lang.lang),
             feed=u.feed(lang.lang, "rss"), atom=u.feed(lang.lang, "atom"),
@@ -157,6 +166,7 @@ class Planner:
     def page(self, path: str, template: str, lang: Language, meta: Meta, origin: str,
              **context: Any) -> Job:
         full = {"here": path, "lang": lang.lang, "dir": direction(lang.lang), "meta": meta,
+                "cfg": self.words(lang.lang),
                 "nav": self.nav(lang), "rooted_links": False, "LINK_REL": LINK_REL,
                 "share": self.shares.get(path), **self.extra, **context}
         return Job(path, "page", origin, template, tuple(sorted(full.items())))
@@ -168,7 +178,8 @@ class Planner:
              image: str = "", image_alt: str = "", own_card: bool = False) -> Meta:
         """``own_card``: without an image of its own, the page gets a card with its title
         (posts, pages, campaign and home pages); other pages share the site's card."""
-        site_title = self.cfg.title
+        words = self.words(self._lang_of(path))
+        site_title = words.title
         full_title = site_title if title == site_title else f"{title} · {site_title}"
         size = self.image_sizes.get(image, (0, 0))
         if not image and not noindex:
@@ -180,7 +191,7 @@ class Planner:
         self.images[path] = (image, image_alt)
         return Meta(
             title=full_title, heading=heading or title,
-            description=description or self.cfg.description or title,
+            description=description or words.description or title,
             canonical=self.urls.absolute(path), og_type=og_type,
             image=self.urls.absolute(image) if image else "", image_alt=image_alt,
             image_size=size,
@@ -217,7 +228,7 @@ class Planner:
     def articles(self, lang: Language) -> Iterator[Job]:
         for article in (*lang.posts, *lang.pages):
             post = article.post
-            campaign = self.cfg.campaign(post.campaign) if post.campaign else None
+            campaign = self.words(lang.lang).campaign(post.campaign) if post.campaign else None
             versions = {post.lang: article.url, **{t.lang: t.url for t in article.translations}}
             meta = self.meta(article.url, post.title, post.summary,
                              og_type="article" if post.kind == "post" else "website",
@@ -243,7 +254,8 @@ class Planner:
             ("tag.html", lang.tags), ("year.html", lang.years)]
         for template, listings in groups:
             for listing in listings:
-                campaign = self.cfg.campaign(listing.key) if listing.kind == "campaign" else None
+                words = self.words(lang.lang)
+                campaign = words.campaign(listing.key) if listing.kind == "campaign" else None
                 for number, (path, cards) in enumerate(zip(listing.urls, listing.pages,
                                                            strict=True), start=1):
                     title = listing.title
@@ -254,7 +266,7 @@ class Planner:
                         other.lang: found.urls[0] for other in self.site.languages
                         if (found := _same_listing(other, listing)) is not None}
                     meta = self.meta(path, title,
-                                     campaign.description if campaign else self.cfg.description,
+                                     campaign.description if campaign else words.description,
                                      heading=heading, campaign=campaign,
                                      alternates=self.alternates(others) if number == 1 else (),
                                      feeds=self._listing_feeds(listing),
@@ -292,13 +304,14 @@ class Planner:
         for listing, kind in ((lang.home, "site"), *((c, "campaign") for c in lang.campaigns),
                               *((t, "tag") for t in lang.tags)):
             cards = [c for page in listing.pages for c in page][:20]
-            title = self.cfg.title if kind == "site" else f"{listing.title} · {self.cfg.title}"
+            words = self.words(lang.lang)
+            title = words.title if kind == "site" else f"{listing.title} · {words.title}"
             for fmt in ("rss", "atom"):
                 path = self.urls.feed(lang.lang, fmt, kind, listing.key)
                 spec = FeedSpec(fmt=fmt, title=title, link=self.urls.absolute(listing.urls[0]),
                                 self_url=self.urls.absolute(path),
-                                description=self.cfg.description, lang=lang.lang,
-                                author=self.cfg.title,
+                                description=words.description, lang=lang.lang,
+                                author=words.title,
                                 items=tuple(items[c.url] for c in cards))
                 yield Job(path, "feed", f"{listing.kind} feed", feed=spec)
 

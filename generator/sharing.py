@@ -65,15 +65,16 @@ def requests(site: Site) -> Iterator[Request]:
     cfg = site.cfg
     for article in site.articles:
         post = article.post
-        campaign = cfg.campaign(post.campaign) if post.campaign else None
+        campaign = cfg.campaign(post.campaign) if post.campaign else None  # handles, tags
         yield Request(path=article.url, title=post.title, summary=post.summary,
                       handwritten=post.tweet, extra_hashtags=post.hashtags,
                       quotes=article.quotes, lang=post.lang, **_campaign_fields(campaign))
     for lang in site.languages:
-        yield Request(path=lang.home.urls[0], title=cfg.title, summary=cfg.description,
+        words = cfg.localized(lang.lang)
+        yield Request(path=lang.home.urls[0], title=words.title, summary=words.description,
                       lang=lang.lang)
         for listing in lang.campaigns:
-            campaign = cfg.campaign(listing.key)
+            campaign = words.campaign(listing.key)
             yield Request(path=listing.urls[0], title=listing.title,
                           summary=campaign.description if campaign else "",
                           lang=lang.lang, **_campaign_fields(campaign))

@@ -249,7 +249,8 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
         dated = _chain(dated)
         pages = tuple(sorted((a for a in items if a.post.kind == "page"),
                              key=lambda a: a.post.title.casefold()))
-        languages.append(_language(cfg, urls, lang, tuple(dated), pages, tag_names))
+        languages.append(_language(cfg.localized(lang), urls, lang, tuple(dated), pages,
+                                   tag_names))
     return Site(cfg, urls, tuple(languages)), problems
 
 

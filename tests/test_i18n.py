@@ -468,7 +468,8 @@ def test_page_titles_made_in_python_are_translated(sample: Built) -> None:
     for path, title in (("es/tags/", "Etiquetas"), ("es/archive/", "Archivo"),
                         ("zh/tags/", "标签"), ("tags/", "Tags")):
         html = (sample.root / path / "index.html").read_text(encoding="utf-8")
-        assert f"<title>{title} · {sample.cfg.title.replace('&', '&amp;')}</title>" in html
+        site_title = sample.cfg.localized(path.split("/")[0]).title
+        assert f"<title>{title} · {site_title.replace('&', '&amp;')}</title>" in html
         assert f'<meta property="og:title" content="{title}">' in html
 
 
@@ -546,3 +547,13 @@ def test_a_site_in_arabic_first_gets_arabic_site_pages(tmp_path: Path) -> None:
     home = site.page("")
     assert (home.lang, home.dir) == ("ar", "rtl")
     assert (site.page("en/").lang, site.page("en/").dir) == ("en", "ltr")
+
+
+def test_site_and_campaign_names_in_the_pages_language(sample: Built) -> None:
+    """``translations:`` in site.yaml: the Spanish pages carry the Spanish names."""
+    home = (sample.root / "es" / "index.html").read_text()
+    assert "<title>CCPS Equidad y SEL</title>" in home
+    assert "Aprendizaje Socioemocional en CCPS" in home
+    assert 'class="site-title" href="./">CCPS Equidad y SEL<' in home
+    amharic = (sample.root / "am" / "index.html").read_text()
+    assert 'lang="en">CCPS Equity &amp; SEL<' in amharic, "untranslated words keep their tag"

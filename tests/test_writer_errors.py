@@ -559,6 +559,15 @@ def test_unknown_share_network(site: Site) -> None:
         "facebook, linkedin, mastodon, email (got \"twitter\")"]
 
 
+def test_translations_of_the_site_words(site: Site) -> None:
+    extra = ("translations:\n  fr:\n    title: Écoles\n  es:\n    title: Escuelas\n"
+             "    campaigns:\n      equty:\n        name: Equidad\n")
+    assert site.fail({"site.yaml": SITE_YAML + extra}) == [
+        "content/site.yaml:20: 'translations' has \"fr\", which is not in 'languages'; add it "
+        "there, or remove these translations",
+        "content/site.yaml:25: unknown campaign 'equty'; did you mean 'equity'?"]
+
+
 FEEDS = "feeds:\n  partner-news:\n    title: Partner news\n    url: feeds/news.xml\n"
 
 
