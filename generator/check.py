@@ -451,22 +451,20 @@ def check_headings(ctx: CheckContext) -> Iterator[Problem]:
     """Heading levels that skip one (## then ####), which breaks a page's outline."""
     for article in ctx.site.articles:
         post = article.post
-        headings = ctx.bodies[post.rel].headings
-        # The build shifts headings so the body starts at h2; speak in the writer's '#'s.
-        shift = next((h.level - h.source_level for h in headings
-                      if h.source_level is not None and h.level < 6), 0)
-        previous = 1  # the page title
-        for heading in headings:
-            if heading.level > previous + 1:
-                typed = "#" * (heading.level - shift)
-                wanted = "#" * (previous + 1 - shift)
-                after = f"after a {'#' * (previous - shift)} heading" if previous > 1 else \
-                    f"before any {wanted} heading"
+        # The build mends the outline for readers; speak in the '#'s the writer typed.
+        typed = [h for h in ctx.bodies[post.rel].headings if h.source_level is not None]
+        previous = min((h.source_level or 2 for h in typed), default=2) - 1
+        for heading in typed:
+            level = heading.source_level or 2
+            if level > previous + 1:
+                wanted = "#" * (previous + 1)
+                after = f"after a {'#' * previous} heading" if previous >= 1 and heading \
+                    is not typed[0] else f"before any {wanted} heading"
                 yield warning(post.source, heading.line,
-                              f"the heading \"{heading.text}\" is {typed} {after}, skipping a "
-                              f"level; make it {wanted} (screen-reader users find their way "
-                              "around a page by its heading levels)")
-            previous = heading.level
+                              f"the heading \"{heading.text}\" is {'#' * level} {after}, "
+                              f"skipping a level; make it {wanted} (screen-reader users find "
+                              "their way around a page by its heading levels)")
+            previous = level
 
 
 def check_tweets(ctx: CheckContext) -> Iterator[Problem]:
