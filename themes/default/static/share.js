@@ -45,10 +45,11 @@
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(button.getAttribute("data-copy-link")).then(
         function () {
-          announce(button, "Link copied");
+          announce(button, button.getAttribute("data-done") || "Link copied");
         },
         function () {
-          announce(button, "Could not copy the link; copy it from the address bar");
+          announce(button, button.getAttribute("data-failed") ||
+            "Could not copy the link; copy it from the address bar");
         }
       );
     });
@@ -129,7 +130,8 @@
       var host = instanceHost(instance.value);
       if (!host) {
         instance.setAttribute("aria-invalid", "true");
-        announce(form, "Type your Mastodon server's address, like mastodon.social");
+        announce(form, form.getAttribute("data-invalid") ||
+          "Type your Mastodon server's address, like mastodon.social");
         instance.focus();
         return;
       }

@@ -39,6 +39,12 @@
     return widgets;
   }
 
+  // The page's words, from the <script> tag's data-* attributes (the theme translates them).
+  var script = document.currentScript;
+  function say(key, fallback) {
+    return (script && script.dataset[key]) || fallback;
+  }
+
   function setUp(figure) {
     var kind = figure.getAttribute("data-x-embed");
     var handle = figure.getAttribute("data-x-handle") || "";
@@ -51,15 +57,15 @@
     button.type = "button";
     button.className = "x-embed-load";
     button.textContent = kind === "post"
-      ? "Load this post from X (X may track you)"
-      : "Load these posts from X (X may track you)";
+      ? say("loadPost", "Load this post from X (X may track you)")
+      : say("loadProfile", "Load these posts from X (X may track you)");
     var status = document.createElement("p");
     status.className = "x-embed-status";
     status.setAttribute("role", "status");
 
     button.addEventListener("click", function () {
       button.disabled = true;
-      status.textContent = "Loading from X…";
+      status.textContent = say("loading", "Loading from X…");
       var target = document.createElement("div");
       target.className = "x-embed-widget";
       figure.appendChild(target);
@@ -84,7 +90,8 @@
         .catch(function () {
           target.remove();
           button.disabled = false;
-          status.textContent = "This could not be loaded from X. The link still works.";
+          status.textContent = say("failed",
+            "This could not be loaded from X. The link still works.");
         });
     });
 
