@@ -81,6 +81,7 @@ class Job:
 
 
 CARD_SIZE = (1200, 630)
+FEED_ITEMS = 20  # newest posts in each feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,10 +301,14 @@ class Planner:
                         self.meta(u.archive(lang.lang), title, ""), "archive", years=years)
 
     def feeds(self, lang: Language) -> Iterator[Job]:
-        items = {a.url: self.feed_item(a) for a in lang.posts}
+        by_url = {a.url: a for a in lang.posts}
+        items: dict[str, FeedItem] = {}  # made only for posts some feed carries
         for listing, kind in ((lang.home, "site"), *((c, "campaign") for c in lang.campaigns),
                               *((t, "tag") for t in lang.tags)):
-            cards = [c for page in listing.pages for c in page][:20]
+            cards = [c for page in listing.pages for c in page][:FEED_ITEMS]
+            for card in cards:
+                if card.url not in items:
+                    items[card.url] = self.feed_item(by_url[card.url])
             words = self.words(lang.lang)
             title = words.title if kind == "site" else f"{listing.title} · {words.title}"
             for fmt in ("rss", "atom"):
