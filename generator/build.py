@@ -215,7 +215,8 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     now = now or datetime.now(UTC)
     say = progress or (lambda _message: None)
     processes = options.processes or cpu_count()
-    cfg = load_config(options.content_dir, options.base_url)
+    # Resolved, so a relative or absolute --content builds (and caches) the same way.
+    cfg = load_config(options.content_dir.resolve(), options.base_url)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
                                  memory=state.parsed if state else None)

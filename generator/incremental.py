@@ -52,14 +52,10 @@ class Fingerprints:
     def __init__(self) -> None:
         self._seen: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
-        # Equal records from an earlier build (a preview builds again and again) by value.
-        self._by_value: dict[object, bytes] = {}
 
     def next_build(self) -> None:
-        """Forget identities (objects may be freed) but keep digests of equal values."""
+        """Forget the last build's objects (a preview builds again and again)."""
         self._seen.clear()
-        if len(self._by_value) > 500_000:
-            self._by_value.clear()
 
     def of(self, value: object) -> bytes:
         if isinstance(value, str):
@@ -69,20 +65,8 @@ class Fingerprints:
         found = self._seen.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        names = self._fields.get(type(value))
-        by_value = names is not None or type(value) is tuple
-        if by_value:
-            try:
-                known = self._by_value.get(value)
-            except TypeError:  # unhashable: a record or tuple holding a dict or list
-                known, by_value = None, False
-            if known is not None:
-                self._seen[id(value)] = (value, known)
-                return known
         digest = self._compute(value)
         self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
-        if by_value:
-            self._by_value[value] = digest
         return digest
 
     def _compute(self, value: object) -> bytes:
