@@ -13,7 +13,7 @@ import hashlib
 import pickle
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -40,19 +40,23 @@ _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' start
                    "like hashtags: [NASSP]")
 
 
+# Fields for messages and for making HTML, not part of any page: left out of digests.
+_NOT_OUTPUT = {"digest": False}
+
+
 @dataclass(frozen=True, slots=True)
 class Post:
     """One post or standalone page, as the writer wrote it (body still Markdown)."""
 
     kind: Kind
-    source: Path  # the file
+    source: Path = field(metadata=_NOT_OUTPUT)  # the file
     rel: PurePosixPath  # the file relative to the content folder, e.g. posts/x.md
     key: str  # what translations share: the original's path without language and .md
     lang: str
     slug: str
     title: str
-    body: str
-    body_line: int  # the file line where the body starts
+    body: str = field(metadata=_NOT_OUTPUT)  # Markdown; its HTML is what pages carry
+    body_line: int = field(metadata=_NOT_OUTPUT)  # the file line where the body starts
     date: datetime | None = None  # aware; None for pages
     updated: datetime | None = None
     campaign: str = ""
@@ -67,7 +71,7 @@ class Post:
     draft: bool = False
     evergreen: bool = True  # false: about a date, so the posting plan shares it only once
     translation_of: str = ""
-    lines: tuple[tuple[str, int], ...] = ()  # front-matter key -> file line
+    lines: tuple[tuple[str, int], ...] = field(default=(), metadata=_NOT_OUTPUT)  # key -> line
 
     def line(self, key: str) -> int:
         return dict(self.lines).get(key, 1)

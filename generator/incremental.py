@@ -45,6 +45,9 @@ def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
 class Fingerprints:
     """Digests of frozen values, each object hashed once per build (by identity).
 
+    Fields declared with ``metadata={"digest": False}`` (a file's path, its line numbers)
+    are left out: they are for messages and cannot change what is written.
+
     A listing page and a dozen feeds share the same post records; hashing each record once
     and combining digests is far cheaper than ``repr`` of every job's whole context.
     """
@@ -73,7 +76,8 @@ class Fingerprints:
         h = hashlib.sha256(type(value).__qualname__.encode())
         names = self._fields.get(type(value))
         if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-            names = self._fields[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+            names = self._fields[type(value)] = tuple(
+                f.name for f in dataclasses.fields(value) if f.metadata.get("digest", True))
         if names is not None:
             for name in names:
                 h.update(name.encode())

@@ -74,8 +74,11 @@ class Job:
         """Changes whenever anything this job's output depends on changes."""
         prints = prints or Fingerprints()
         h = hashlib.sha256(salt.encode())
-        h.update(prints.of((self.path, self.kind, self.template, self.context, self.feed,
-                            str(self.source), self.digest_extra)))
+        h.update(prints.of((self.path, self.kind, self.template, self.feed, str(self.source),
+                            self.digest_extra)))
+        for key, value in self.context:
+            h.update(key.encode())
+            h.update(prints.of(value))
         h.update(self.data)
         return h.hexdigest()
 
