@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import jinja2.meta
@@ -61,16 +62,32 @@ class Fingerprints:
         self._seen.clear()
 
     def of(self, value: object) -> bytes:
-        if isinstance(value, str):
-            return hashlib.sha256(b"s" + value.encode("utf-8", "surrogatepass")).digest()
-        if value is None or isinstance(value, bool | int | float | bytes):
-            return hashlib.sha256(repr(value).encode()).digest()
+        if isinstance(value, str | bytes | bool | int | float) or value is None:
+            h = hashlib.sha256()
+            self._feed(h, value)
+            return h.digest()
         found = self._seen.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
         digest = self._compute(value)
         self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
         return digest
+
+    def _feed(self, h: Any, value: object) -> None:
+        """Add ``value`` to ``h``: plain values inline (tagged, with their length), the rest by
+        their own digest."""
+        if isinstance(value, str):
+            data = value.encode("utf-8", "surrogatepass")
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif value is None or isinstance(value, bool | int | float):
+            h.update(b"v" + repr(value).encode() + b";")
+        elif isinstance(value, bytes):
+            h.update(b"b%d:" % len(value))
+            h.update(value)
+        else:
+            h.update(b"o")
+            h.update(self.of(value))
 
     def _compute(self, value: object) -> bytes:
         h = hashlib.sha256(type(value).__qualname__.encode())
@@ -81,14 +98,15 @@ class Fingerprints:
         if names is not None:
             for name in names:
                 h.update(name.encode())
-                h.update(self.of(getattr(value, name)))
+                self._feed(h, getattr(value, name))
         elif isinstance(value, tuple | list):
+            h.update(b"%d" % len(value))
             for item in value:
-                h.update(self.of(item))
+                self._feed(h, item)
         elif isinstance(value, dict):
             for key, item in sorted(value.items(), key=lambda kv: repr(kv[0])):
-                h.update(self.of(key))
-                h.update(self.of(item))
+                self._feed(h, key)
+                self._feed(h, item)
         elif isinstance(value, frozenset | set):
             for digest in sorted(self.of(item) for item in value):
                 h.update(digest)

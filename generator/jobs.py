@@ -78,7 +78,7 @@ class Job:
                             self.digest_extra)))
         for key, value in self.context:
             h.update(key.encode())
-            h.update(prints.of(value))
+            prints._feed(h, value)
         h.update(self.data)
         return h.hexdigest()
 
