@@ -85,6 +85,7 @@ class Job:
 
 CARD_SIZE = (1200, 630)
 FEED_ITEMS = 20  # newest posts in each feed
+PREVIEW_PAGE = 30  # posts per page of the writers' share preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,14 +337,19 @@ class Planner:
             if isinstance(page_meta, Meta) and not page_meta.noindex:
                 entries.append(_sitemap_entry(page_meta))
         body = "".join(sorted(entries))
-        preview = self.urls.share_preview()
         items = tuple(
             PreviewItem(a.url, a.post.title, a.post.lang, *self.images.get(a.url, ("", "")),
                         share=self.shares[a.url])
             for lang_site in self.site.languages for a in lang_site.posts if a.url in self.shares)
         title = self.t(lang.lang, "Share preview")
-        yield self.page(preview, "share-preview.html", lang,
-                        self.meta(preview, title, "", noindex=True), "share preview", items=items)
+        chunks = [items[i:i + PREVIEW_PAGE] for i in range(0, len(items), PREVIEW_PAGE)] or [()]
+        first = self.urls.share_preview()
+        paths = tuple(first if n == 1 else f"{first}page/{n}/" for n in range(1, len(chunks) + 1))
+        preview = Listing("preview", "", title, lang.lang, paths, tuple(() for _ in chunks))
+        for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
+            yield self.page(path, "share-preview.html", lang,
+                            self.meta(path, title, "", noindex=True), "share preview",
+                            items=chunk, listing=preview, number=number)
         for each in self.site.languages:
             mastodon = self.urls.mastodon_share(each.lang)
             yield self.page(mastodon, "mastodon.html", each,
