@@ -57,4 +57,4 @@ test: $(DEVSTAMP) lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(OUTPUT) .cache .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUTPUT) .$(OUTPUT).spare .cache plan .pytest_cache .mypy_cache .ruff_cache
