@@ -156,7 +156,7 @@ def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
     return jobs
 
 
-def _clashes(jobs: Sequence[Job]) -> list[Problem]:
+def clashes(jobs: Sequence[Job]) -> list[Problem]:
     owners: dict[PurePosixPath, Job] = {}
     problems = []
     for job in jobs:
@@ -244,7 +244,7 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     themes = theme_dirs(cfg)
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
                 embeds=embeds.feeds, shares=shares)
-    raise_if_errors(_clashes(jobs))
+    raise_if_errors(clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:
         raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])

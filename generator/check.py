@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from .build import _clashes, image_sizes, plan, render_bodies
+from .build import clashes, image_sizes, plan, render_bodies
 from .cache import MarkupCache
 from .config import SiteConfig, load_config
 from .content import Post, discover, load_posts
@@ -550,7 +550,7 @@ def check_site(content_dir: Path, *, drafts: bool = True, future: bool = True,
     problems.extend(sharing_problems(site, shares))
     jobs = plan(site, theme_dirs(cfg), sizes=image_sizes(cfg, kept), embeds=embeds.feeds,
                 shares=shares)
-    problems.extend(_clashes(jobs))
+    problems.extend(clashes(jobs))
     outputs = frozenset({job.path for job in jobs} | {str(output_file(j.path)) for j in jobs})
     bodies = {a.post.rel: read_body(rendered[a.post.rel].html, a.post.body, a.post.body_line)
               for a in site.articles}

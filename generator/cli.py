@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -79,18 +81,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Progress:
+    """Quiet for quick builds; once a build passes two seconds, says what it is doing."""
+
+    def __init__(self, after: float = 2.0) -> None:
+        self.started = time.monotonic()
+        self.after = after
+        self.stage = "starting"
+        self.loud = False
+        self.timer = threading.Timer(after, self._wake)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _wake(self) -> None:
+        self.loud = True
+        print(f"Still building: {self.stage}", flush=True)
+
+    def __call__(self, message: str) -> None:
+        self.stage = message
+        if self.loud or time.monotonic() - self.started > self.after:
+            self.loud = True
+            print(f"  {message}", flush=True)
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     options = BuildOptions(content_dir=args.content, output_dir=args.output,
                            base_url=args.base_url, drafts=args.drafts, future=args.future,
                            strict=args.strict, offline=args.offline)
+    progress = _Progress()
     try:
-        report = build(options)
+        report = build(options, progress=progress)
     except BuildError as exc:
+        progress.timer.cancel()
         _show(exc.problems, Path.cwd())
         count = len(exc.problems)
         print(f"Build failed: {count} problem{'s' * (count != 1)} to fix; "
               f"{args.output}/ was left as it was.", file=sys.stderr)
         return 1
+    progress.timer.cancel()
     _show(report.warnings, Path.cwd())
     extra = f", {report.scheduled} scheduled for later" if report.scheduled else ""
     warned = f", {len(report.warnings)} warning{'s' * (len(report.warnings) != 1)}" \

@@ -31,7 +31,7 @@ SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. si
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
 X_EMBED = re.compile(r"^\[\[x\s+(\S+)\s*\]\]$")
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
-MARKUP_VERSION = "5"  # bump when the HTML this module makes changes, to refresh caches
+MARKUP_VERSION = "6"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -141,7 +141,8 @@ class _SiteTree(Treeprocessor):
         path = unquote(parts.path)
         if not path:
             return url
-        suffix = f"#{parts.fragment}" if parts.fragment else ""
+        suffix = (f"?{parts.query}" if parts.query else "") + \
+            (f"#{parts.fragment}" if parts.fragment else "")
         if path.startswith("/"):
             return f"{SITE}{path.lstrip('/')}{suffix}"
         found = self._find(path)
@@ -154,6 +155,8 @@ class _SiteTree(Treeprocessor):
             return url
         if found.suffix == ".md":
             return f"{SOURCE}{found}{suffix}"
+        if found.parts[0] == "static":  # content/static/ is published at the site's root
+            return f"{SITE}{PurePosixPath(*found.parts[1:])}{suffix}"
         return f"{SITE}{found}{suffix}"
 
     def _line_of(self, url: str) -> int | None:

@@ -23,7 +23,7 @@ from .urls import Urls, slugify
 RESERVED = frozenset({"posts", "campaigns", "tags", "archive", "page", "assets", "images",
                       "cards", "share", "share-preview", "feed.xml", "atom.xml", "sitemap.xml",
                       "robots.txt", "404.html", "__microsite"})
-_SOURCE_LINK = re.compile(re.escape(SOURCE) + r"([^\"'#\s]+)")
+_SOURCE_LINK = re.compile(re.escape(SOURCE) + r"([^\"'#?\s]+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +210,9 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
         def swap(match: re.Match[str]) -> str:
             target = url_of.get(PurePosixPath(match.group(1)))
             if target is None:
-                problems.append(Problem(post.source, None,
+                at = post.body.find(match.group(1))
+                line = post.body_line + post.body.count("\n", 0, at) if at >= 0 else None
+                problems.append(Problem(post.source, line,
                                         f"links to {match.group(1)}, which is not published "
                                         "(a draft, scheduled, or has errors)"))
                 return SITE

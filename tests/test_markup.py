@@ -50,3 +50,11 @@ def test_x_embed_needs_an_x_address(tmp_path: Path) -> None:
     assert 'data-x-embed="post"' in html
     assert "<script" not in html
     assert problems and problems[0][0] == 2 and "x.com" in problems[0][1]
+
+
+def test_static_files_and_queries(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"static/flyer.pdf": b"%PDF"})
+    html, _, problems = render(tmp_path, "[flyer](static/flyer.pdf) [x](posts/other.md?a=1#b)")
+    assert f'href="{SITE}flyer.pdf"' in html, "content/static/ is published at the root"
+    assert f'href="{SOURCE}posts/other.md?a=1#b"' in html
+    assert problems == ()
