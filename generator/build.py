@@ -11,6 +11,7 @@ import gc
 import logging
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -186,6 +187,14 @@ def make_output(job: Job, env: jinja2.Environment, cards: CardCache) -> bytes:
     return job.data
 
 
+def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
+    """The template file and line an error was raised in (Jinja puts them in the traceback)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".html", ".xml", ".txt")) and Path(frame.filename).is_file():
+            return Path(frame.filename), frame.lineno
+    return None, None
+
+
 def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: Path
                  ) -> Callable[[Sequence[Job]], list[int]]:
     def run(jobs: Sequence[Job]) -> list[int]:
@@ -197,8 +206,9 @@ def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: P
             try:
                 data = make_output(job, env, cards)
             except jinja2.TemplateError as exc:
-                raise BuildError([Problem(None, None, f"template error while making "
-                                                      f"{job.path or 'the home page'}: {exc}")]
+                where, line = _template_location(exc)
+                raise BuildError([Problem(where, line, f"template error while making "
+                                                       f"{job.path or 'the home page'}: {exc}")]
                                  ) from exc
             put(target, data)
             sizes.append(len(data))

@@ -178,3 +178,19 @@ def test_interrupted_build_leaves_output_intact(golden_out: Path, tmp_path: Path
     build(BuildOptions(content_dir=content, output_dir=out, offline=True), now=NOW)
     assert not list(tmp_path.glob(".output.new-*")), "leftovers are cleaned by the next build"
     assert (out / "posts/bulk-0001/index.html").is_file()
+
+
+def test_a_template_mistake_names_its_file_and_line(tmp_path: Path) -> None:
+    shutil.copytree(GOLDEN / "content", tmp_path / "content")
+    theme = tmp_path / "themes" / "mine" / "templates"
+    theme.mkdir(parents=True)
+    (theme / "tag.html").write_text('{% extends "base.html" %}\n{% block content %}\n'
+                                    "{{ nothing.here }}\n{% endblock %}\n")
+    config = tmp_path / "content" / "site.yaml"
+    config.write_text(config.read_text() + "theme: mine\n")
+    with pytest.raises(BuildError) as caught:
+        build(BuildOptions(content_dir=tmp_path / "content", output_dir=tmp_path / "out",
+                           offline=True, cache=False, processes=1), now=NOW)
+    problem = caught.value.problems[0]
+    assert problem.path == theme / "tag.html" and problem.line == 3
+    assert "'nothing' is undefined" in problem.message
