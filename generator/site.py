@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 
-from .config import Campaign, SiteConfig
+from .config import SiteConfig
 from .content import Post
 from .errors import Problem
 from .markup import SITE, SOURCE, Rendered
@@ -305,7 +305,3 @@ def published(posts: Iterable[Post], now: datetime, *, drafts: bool, future: boo
             continue
         kept.append(post)
     return kept, scheduled
-
-
-def campaign_of(cfg: SiteConfig, article: Article) -> Campaign | None:
-    return cfg.campaign(article.post.campaign) if article.post.campaign else None
