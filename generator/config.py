@@ -16,12 +16,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import BuildError, Problem
+from .social import valid_hashtag
 from .source import TextError, YamlDoc, YamlProblem, describe, load_yaml, read_text
 
 CONFIG_NAME = "site.yaml"
 NETWORKS: tuple[str, ...] = ("x", "bluesky", "facebook", "linkedin", "mastodon", "email")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-_HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -229,6 +229,13 @@ def _matching(pattern: re.Pattern[str], strip: str = "") -> Callable[[Any], str 
     return check
 
 
+def _hashtag(value: Any) -> str | None:
+    """A hashtag as X accepts it (the rule the share links apply), without its '#'."""
+    text = _text(value)
+    tag = text.lstrip("#") if text else ""
+    return tag if valid_hashtag(tag) else None
+
+
 def _int_range(low: int, high: int) -> Callable[[Any], int | None]:
     def check(value: Any) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
@@ -318,7 +325,7 @@ def _campaign(r: _Reader, cid: Any, raw: Any) -> Campaign | None:
                        _matching(re.compile(r"^@?[A-Za-z0-9_]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")),
                        "a Mastodon address like @team@district.social"),
         hashtags=r.strings((*keys, "hashtags"), data.get("hashtags"),
-                           _matching(_HASHTAG, "#"), _TAGS_EXPECTED, blank=_TAGS_BLANK),
+                           _hashtag, _TAGS_EXPECTED, blank=_TAGS_BLANK),
         related=r.strings((*keys, "related"), data.get("related"), _matching(_HANDLE, "@"),
                           "a list of X handles without @"),
         color=r.get((*keys, "color"), data.get("color"), "#0b5394", _matching(_COLOR),

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from .config import SiteConfig, unknown_key_message
 from .errors import Problem, warning
+from .social import valid_hashtag
 from .source import YamlDoc, describe, read_front_matter
 from .urls import slugify
 
@@ -35,7 +36,6 @@ _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 PARSE_VERSION = "2"  # bump when parsing changes, to refresh caches
-_HASHTAG = re.compile(r"^(?!\d+$)\w+$")
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
 
@@ -251,7 +251,7 @@ def _tag_lists(f: _Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(hashtags without '#', tags without repeats), each checked."""
     hashtags = f.strings("hashtags", blank=_HASHTAGS_BLANK)
     for index, tag in enumerate(hashtags):
-        if not _HASHTAG.match(tag.lstrip("#")):
+        if not valid_hashtag(tag.lstrip("#")):
             f.fail("hashtags", f"hashtag {describe(tag)} may use only letters, digits and _, "
                                f"and not only digits{_hashtag_hint(tag)}", index)
     tags = f.strings("tags")
@@ -295,7 +295,7 @@ def _impossible_date(value: Any) -> str:
 def _hashtag_hint(tag: str) -> str:
     words = [w for w in re.split(r"[^\w]+", tag) if w]
     fixed = "".join(w[:1].upper() + w[1:] for w in words)
-    return f"; try {fixed}" if fixed and _HASHTAG.match(fixed) else ""
+    return f"; try {fixed}" if valid_hashtag(fixed) else ""
 
 
 def _check_image(f: _Fields, image: str, content_dir: Path) -> str:

@@ -553,6 +553,13 @@ def test_invalid_hashtag_in_site_yaml_names_the_hashtag(site: Site) -> None:
         "digits and _, not only digits (got \"Test-Equity\")"]
 
 
+def test_hashtag_x_would_drop_is_refused_when_loaded(site: Site) -> None:
+    """The same rule as the share links: '_2024' has no letter, so X would not link it."""
+    assert site.fail(site_yaml("[TestEquity]", "[TestEquity, _2024]")) == [
+        "content/site.yaml:12: 'hashtags' must be a list of hashtags without '#': letters, "
+        "digits and _, not only digits (got \"_2024\")"]
+
+
 def test_unknown_share_network(site: Site) -> None:
     assert site.fail({"site.yaml": SITE_YAML + "share:\n  networks: [x, twitter]\n"}) == [
         "content/site.yaml:20: 'networks' must be a list of networks from: x, bluesky, "
