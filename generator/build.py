@@ -148,9 +148,10 @@ def image_sizes(cfg: SiteConfig, posts: Sequence[Post]) -> dict[str, tuple[int, 
 def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
          sizes: Mapping[str, tuple[int, int]] | None = None,
          embeds: Mapping[str, EmbedFeed] | None = None,
-         shares: Mapping[str, Share] | None = None) -> list[Job]:
+         shares: Mapping[str, Share] | None = None,
+         catalogue: Catalogue | None = None) -> list[Job]:
     planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares,
-                      catalogue=Catalogue.load(themes))
+                      catalogue=catalogue or Catalogue.load(themes))
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())
@@ -195,10 +196,9 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
     return None, None
 
 
-def _write_slice(cfg: SiteConfig, themes: Sequence[Path], tmp: Path, card_dir: Path
+def _write_slice(env: jinja2.Environment, tmp: Path, card_dir: Path
                  ) -> Callable[[Sequence[Job]], list[int]]:
     def run(jobs: Sequence[Job]) -> list[int]:
-        env = make_environment(cfg, themes)
         cards = CardCache(card_dir)
         sizes = []
         for job in jobs:
@@ -267,14 +267,16 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
                         state.shares if state else None)
     problems.extend(sharing_problems(site, shares))
     themes = theme_dirs(cfg)
+    catalogue = Catalogue.load(themes)
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
-                embeds=embeds.feeds, shares=shares)
+                embeds=embeds.feeds, shares=shares, catalogue=catalogue)
     raise_if_errors(clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
     if options.strict and warnings:
         raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
 
-    env = make_environment(cfg, themes)
+    # One environment: forked workers inherit it with its strings already loaded.
+    env = make_environment(cfg, themes, catalogue)
     salt = site_salt(cfg, themes)
     salts = template_salts(env)
     with tempfile.TemporaryDirectory() as scratch:
@@ -286,7 +288,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
             todo = [job for job in jobs if not writer.unchanged(
                 output_file(job.path), job.digest(salt + salts.get(job.template, ""), prints))]
             say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
-            _write(options, cfg, themes, writer.work, todo, processes)
+            _write(options, env, writer.work, todo, processes)
             writer.commit()
         except BaseException:
             writer.abort()
@@ -300,12 +302,12 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     )
 
 
-def _write(options: BuildOptions, cfg: SiteConfig, themes: Sequence[Path], work: Path,
-           todo: list[Job], processes: int) -> None:
+def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],
+           processes: int) -> None:
     """Make every file that changed, spread over the processes."""
     # Cards are the slowest jobs: deal them out evenly among the processes.
     todo.sort(key=lambda job: job.kind != "card")
     todo = [job for k in range(processes) for job in todo[k::processes]]
     with tempfile.TemporaryDirectory() as scratch:
         card_dir = options.cache_dir / "cards" if options.cache else Path(scratch)
-        map_slices(_write_slice(cfg, themes, work, card_dir), todo, processes, minimum=150)
+        map_slices(_write_slice(env, work, card_dir), todo, processes, minimum=150)

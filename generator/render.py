@@ -125,7 +125,8 @@ def _format_date(value: datetime, lang: str, form: str = "long") -> str:
         return format_date(value, format=form, locale="en")
 
 
-def make_environment(cfg: SiteConfig, themes: Sequence[Path]) -> jinja2.Environment:
+def make_environment(cfg: SiteConfig, themes: Sequence[Path],
+                     catalogue: Catalogue | None = None) -> jinja2.Environment:
     """One Jinja environment per build (and per worker process)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(t / "templates") for t in themes]),
@@ -135,7 +136,7 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path]) -> jinja2.Environm
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    catalogue = Catalogue.load(themes)
+    strings = catalogue or Catalogue.load(themes)
     urls = Urls(cfg.base_url, cfg.language)
 
     @jinja2.pass_context
@@ -146,7 +147,7 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path]) -> jinja2.Environm
 
     @jinja2.pass_context
     def t(ctx: jinja2.runtime.Context, message: str, **values: object) -> str:
-        return catalogue.gettext(str(ctx["lang"]), message, **values)
+        return strings.gettext(str(ctx["lang"]), message, **values)
 
     @jinja2.pass_context
     def date(ctx: jinja2.runtime.Context, value: datetime, form: str = "long") -> str:
