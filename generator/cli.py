@@ -43,6 +43,14 @@ def _build_args(parser: argparse.ArgumentParser) -> None:
                         help="use the saved copies of embedded feeds; fetch nothing")
 
 
+def _day(text: str) -> date:
+    """A date on the command line, with a plain message when it isn't one."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must look like 2024-05-01 (got \"{text}\")") from exc
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="microsite", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -63,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
                                             "calendar files for a scheduling tool)")
     plan.add_argument("--campaign", help="only this campaign id (default: every campaign)")
     plan.add_argument("--days", type=int, default=30, help="how many days to plan (default: 30)")
-    plan.add_argument("--start", type=date.fromisoformat, metavar="YYYY-MM-DD",
+    plan.add_argument("--start", type=_day, metavar="YYYY-MM-DD",
                       help="the first day (default: tomorrow in the site's time zone)")
     _content_args(plan)
     check = commands.add_parser(
