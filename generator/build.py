@@ -125,11 +125,12 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
             todo.append(post)
         else:
             bodies[post.rel] = hit
-    for post, rendered in zip(todo, map_slices(_render_slice(cfg.content_dir), todo, processes,
-                                               minimum=40), strict=True):
+    fresh = map_slices(_render_slice(cfg.content_dir), todo, processes, minimum=40)
+    for post, rendered in zip(todo, fresh, strict=True):
         bodies[post.rel] = rendered
-        if cache:
-            cache.put(markup_key(post.rel, post.body), rendered)
+    if cache:
+        cache.put_many((markup_key(post.rel, post.body), rendered)
+                       for post, rendered in zip(todo, fresh, strict=True))
     return bodies
 
 
@@ -196,10 +197,10 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
     return None, None
 
 
-def _write_slice(env: jinja2.Environment, tmp: Path, card_dir: Path
+def _write_slice(env: jinja2.Environment, tmp: Path, cache_dir: Path
                  ) -> Callable[[Sequence[Job]], list[int]]:
     def run(jobs: Sequence[Job]) -> list[int]:
-        cards = CardCache(card_dir)
+        cards = CardCache(cache_dir)
         sizes = []
         for job in jobs:
             target = tmp / output_file(job.path)
@@ -212,6 +213,7 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_dir: Path
                                  ) from exc
             put(target, data)
             sizes.append(len(data))
+        cards.save()
         return sizes
     return run
 
@@ -309,5 +311,5 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     todo.sort(key=lambda job: job.kind != "card")
     todo = [job for k in range(processes) for job in todo[k::processes]]
     with tempfile.TemporaryDirectory() as scratch:
-        card_dir = options.cache_dir / "cards" if options.cache else Path(scratch)
-        map_slices(_write_slice(env, work, card_dir), todo, processes, minimum=150)
+        cache_dir = options.cache_dir if options.cache else Path(scratch)
+        map_slices(_write_slice(env, work, cache_dir), todo, processes, minimum=150)

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from .markup import MARKUP_VERSION, Rendered
-
-log = logging.getLogger(__name__)
+from .store import Store
 
 
 def stat_signature(path: Path) -> str:
@@ -33,12 +30,13 @@ def markup_key(rel: PurePosixPath, body: str) -> str:
 
 
 class MarkupCache:
-    """``<cache>/markup/<key>.json`` entries; anything unreadable is treated as a miss."""
+    """Rendered bodies in the build's ``Store`` under their ``markup_key``; anything
+    unreadable is treated as a miss."""
 
     def __init__(self, cache_dir: Path, content_dir: Path,
                  memory: dict[str, tuple[Rendered, tuple[tuple[str, str], ...]]] | None = None
                  ) -> None:
-        self.folder = cache_dir / "markup"
+        self.store = Store(cache_dir)
         self.content_dir = content_dir
         self.hits = 0
         # A long-running preview keeps entries in memory too (with their files' signatures).
@@ -53,8 +51,11 @@ class MarkupCache:
             if self._fresh(signatures):
                 self.hits += 1
                 return rendered
+        blob = self.store.get("markup", key)
+        if blob is None:
+            return None
         try:
-            data = json.loads((self.folder / f"{key[:2]}/{key}.json").read_text("utf-8"))
+            data = json.loads(blob)
             deps = tuple((str(rel), str(sig)) for rel, sig in data["deps"])
             if not self._fresh(deps):
                 return None
@@ -64,27 +65,23 @@ class MarkupCache:
                 problems=tuple((line, str(msg)) for line, msg in data["problems"]),
                 deps=tuple(str(rel) for rel, _ in deps),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
         self.hits += 1
         if self.memory is not None:
             self.memory[key] = (rendered, deps)
         return rendered
 
-    def put(self, key: str, rendered: Rendered) -> None:
-        deps = tuple((rel, stat_signature(self.content_dir / rel)) for rel in rendered.deps)
-        if self.memory is not None:
-            self.memory[key] = (rendered, deps)
-        entry = {
-            "html": rendered.html, "quotes": rendered.quotes, "headings": rendered.headings,
-            "problems": rendered.problems, "deps": deps,
-        }
-        folder = self.folder / key[:2]
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle, ensure_ascii=False)
-            Path(tmp).replace(folder / f"{key}.json")
-        except OSError as exc:  # a cache that cannot be written only costs speed
-            log.debug("markup cache not written: %s", exc)
+    def put_many(self, entries: Iterable[tuple[str, Rendered]]) -> None:
+        """Keep newly rendered bodies (one transaction for all of them)."""
+        rows = []
+        for key, rendered in entries:
+            deps = tuple((rel, stat_signature(self.content_dir / rel)) for rel in rendered.deps)
+            if self.memory is not None:
+                self.memory[key] = (rendered, deps)
+            entry = {
+                "html": rendered.html, "quotes": rendered.quotes,
+                "headings": rendered.headings, "problems": rendered.problems, "deps": deps,
+            }
+            rows.append((key, json.dumps(entry, ensure_ascii=False).encode()))
+        self.store.put_many("markup", rows)

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import logging
-import os
 import re
 import struct
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +22,12 @@ import PIL
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from .colors import AA_TEXT, contrast, readable_on
+from .png import Backdrop
+from .store import Store
 
 logger = logging.getLogger(__name__)
 
-RENDERER_VERSION = "2"  # bump when a change here alters the pixels of an unchanged spec
+RENDERER_VERSION = "3"  # bump when a change here alters the pixels of an unchanged spec
 WIDTH, HEIGHT = 1200, 630
 FONT_DIR = Path(__file__).parent / "fonts"
 MARGIN = 72
@@ -40,6 +39,12 @@ BAND_TOP = 548
 SITE_BOX = (MARGIN, WIDTH - MARGIN, BAND_TOP, HEIGHT)
 WHITE, INK = "#ffffff", "#111111"
 ELLIPSIS = "…"
+MEMO_LIMIT = 50_000  # measured widths kept per process (~100 bytes each)
+WORD_LIMIT = 2_000  # rasterised words kept per process (~15 KB each)
+# Palette indices: the card is drawn straight into a 16-colour palette image. Text is
+# blended as coverage between two indices, so index 0-7 run from the background to the text
+# colour and 8-15 from the band to its text: anti-aliasing without any colour quantising.
+BACKGROUND, TEXT, BAND, BAND_TEXT = 0, 7, 8, 15
 
 LATIN, LATIN_REGULAR = "NotoSans-Bold.ttf", "NotoSans-Regular.ttf"
 ARABIC, ETHIOPIC = "NotoSansArabic-Bold.ttf", "NotoSansEthiopic-Bold.ttf"
@@ -60,6 +65,7 @@ _NO_BREAK_BEFORE = frozenset("、。，．）」』】〕》〉〗〙］｝！�
 _NO_BREAK_AFTER = frozenset("（「『【〔《〈〖〘［｛([{‘“")
 _BREAK_SPACES = frozenset({" ", "\u200b"})
 _BREAK_AFTER = frozenset({" ", "\u200b", "\u1361"})  # \u1361: the Ethiopic wordspace
+_RTL_CLASSES = frozenset({"R", "AL", "AN"})
 _SPACES = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")
 
 Item = tuple[str, str]  # (grapheme cluster, face file name)
@@ -128,6 +134,11 @@ class FontBook:
         self.raqm = bool(features.check("raqm")) if raqm is None else raqm
         self.cmaps = {face: _read_cmap(font_dir / face) for face in LINE_HEIGHT}
         self._fonts: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+        # Headlines share most of their words, so a build measures and rasterises each word
+        # once per size and process; both memos are capped to keep memory flat on big sites.
+        self._lengths: dict[tuple[str, str, int, bool, str | None], float] = {}
+        self._words: dict[tuple[str, str, int], tuple[Image.Image, int, int]] = {}
+        self._chrome: dict[tuple[str, str, str], Backdrop] = {}
 
     def font(self, face: str, size: int) -> ImageFont.FreeTypeFont:
         """The FreeType font for ``face`` at ``size`` px, loaded on first use."""
@@ -145,10 +156,32 @@ class FontBook:
 
     def length(self, text: str, face: str, size: int, *, rtl: bool, lang: str | None) -> float:
         """Advance width of ``text`` set in one direction."""
-        if not self.raqm:
-            return self.font(face, size).getlength(text)
-        return self.font(face, size).getlength(
-            text, direction="rtl" if rtl else "ltr", language=lang)
+        key = (text, face, size, rtl, lang)
+        known = self._lengths.get(key)
+        if known is None:
+            font = self.font(face, size)
+            known = (font.getlength(text, direction="rtl" if rtl else "ltr", language=lang)
+                     if self.raqm else font.getlength(text))
+            if len(self._lengths) >= MEMO_LIMIT:
+                self._lengths.clear()
+            self._lengths[key] = known
+        return known
+
+    def word(self, text: str, face: str, size: int) -> tuple[Image.Image, int, int]:
+        """``text`` rasterised as a coverage mask, with its top-left corner's offset from the
+        pen position (left end of the baseline)."""
+        key = (text, face, size)
+        known = self._words.get(key)
+        if known is not None:
+            return known
+        font = self.font(face, size)
+        left, top, right, bottom = (int(v) for v in font.getbbox(text, anchor="ls"))
+        mask = Image.new("L", (max(1, right - left), max(1, bottom - top)))
+        ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font, anchor="ls")
+        if len(self._words) >= WORD_LIMIT:
+            self._words.clear()
+        self._words[key] = (mask, left, top)
+        return mask, left, top
 
 
 def card_colors(color: str) -> CardColors:
@@ -174,28 +207,36 @@ def layout_card(spec: CardSpec, fonts: FontBook) -> CardLayout:
 def render_card(spec: CardSpec, fonts: FontBook | None = None) -> bytes:
     """The card as deterministic PNG bytes, 1200x630, a 16-colour palette."""
     fonts = fonts or FontBook()
-    layout = layout_card(spec, fonts)
-    c = layout.colors
-    image = Image.new("RGB", (WIDTH, HEIGHT), c.background)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, BAND_TOP, WIDTH, HEIGHT), fill=c.band)
-    if layout.campaign is not None:
-        _draw_block(draw, layout.campaign, fonts, c.text)
-        rule_x = WIDTH - MARGIN - 64 if layout.campaign.rtl else MARGIN
-        draw.rectangle((rule_x, 124, rule_x + 64, 129), fill=c.text)
-    _draw_block(draw, layout.title, fonts, c.text)
-    _draw_block(draw, layout.site, fonts, c.band_text)
-    # A palette of exact shades between each text colour and its background keeps
-    # anti-aliasing smooth while the file stays a 4-bit PNG of a few dozen KB.
+    backdrop = _chrome(spec, fonts)
+    image = backdrop.image.copy()
+    title = _set_text(spec.title, fonts, spec.lang, TITLE_BOX, TITLE_SIZES, TITLE_MAX_LINES)
+    _draw_block(image, title, fonts, TEXT)
+    return backdrop.encode(image)
+
+
+def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
+    """Everything but the headline (colours, campaign line, band with the site's name),
+    drawn once per campaign and kept."""
+    key = (spec.campaign, spec.site, spec.color)
+    known = fonts._chrome.get(key)
+    if known is not None:
+        return known
+    c = card_colors(spec.color)
+    image = Image.new("P", (WIDTH, HEIGHT), BACKGROUND)
     shades = [_mix(bg, fg, i / 7) for bg, fg in ((c.background, c.text), (c.band, c.band_text))
               for i in range(8)]
-    palette = Image.new("P", (1, 1))
-    palette.putpalette([v for shade in shades for v in ImageColor.getrgb(shade)[:3]])
-    out = io.BytesIO()
-    # zlib level 1: about a quarter bigger than level 9 (still ~20 KB) at a twentieth of its
-    # time, which matters when a cold build draws a card for each of a thousand posts.
-    image.quantize(palette=palette, dither=Image.Dither.NONE).save(out, "PNG", compress_level=1)
-    return out.getvalue()
+    image.putpalette([v for shade in shades for v in ImageColor.getrgb(shade)[:3]])
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, BAND_TOP, WIDTH, HEIGHT), fill=BAND)
+    if spec.campaign.strip():
+        campaign = _set_text(spec.campaign, fonts, "und", CAMPAIGN_BOX, (30,), 1)
+        _draw_block(image, campaign, fonts, TEXT)
+        rule_x = WIDTH - MARGIN - 64 if campaign.rtl else MARGIN
+        draw.rectangle((rule_x, 124, rule_x + 64, 129), fill=TEXT)
+    site = _set_text(spec.site, fonts, "und", SITE_BOX, (28,), 1, bold=False)
+    _draw_block(image, site, fonts, BAND_TEXT)
+    fonts._chrome[key] = backdrop = Backdrop(image)
+    return backdrop
 
 
 @functools.cache
@@ -215,30 +256,31 @@ def card_key(spec: CardSpec) -> str:
 
 
 class CardCache:
-    """Finished cards on disk under their ``card_key``; ``rendered`` counts actual draws."""
+    """Finished cards in the build's ``Store`` under their ``card_key``; ``rendered`` counts
+    actual draws. New cards are kept when ``save`` is called (one transaction for all)."""
 
     def __init__(self, cache_dir: Path) -> None:
-        self.cache_dir = cache_dir
+        self.store = Store(cache_dir)
         self.rendered = 0
         self._fonts: FontBook | None = None  # loaded only when something must be drawn
+        self._new: dict[str, bytes] = {}
 
     def get(self, spec: CardSpec) -> bytes:
-        """The card's PNG bytes: from disk when cached, else drawn and stored atomically."""
-        path = self.cache_dir / f"{card_key(spec)}.png"
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            pass
+        """The card's PNG bytes: from the cache when there, else drawn."""
+        key = card_key(spec)
+        known = self._new.get(key) or self.store.get("card", key)
+        if known is not None:
+            return known
         if self._fonts is None:
             self._fonts = FontBook()
-        data = render_card(spec, self._fonts)
+        data = self._new[key] = render_card(spec, self._fonts)
         self.rendered += 1
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, prefix=".tmp-", suffix=".png")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(tmp).replace(path)
         return data
+
+    def save(self) -> None:
+        """Keep the cards drawn since the last ``save``."""
+        self.store.put_many("card", self._new.items())
+        self._new.clear()
 
 
 def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, int],
@@ -275,16 +317,33 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     return Block(size, placed, baselines, truncated, tag, rtl)
 
 
-def _draw_block(draw: ImageDraw.ImageDraw, block: Block, fonts: FontBook, fill: str) -> None:
+def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int) -> None:
+    """Blend the block's text into the palette image as coverage towards index ``ink``."""
+    draw = ImageDraw.Draw(image)
     for line, baseline in zip(block.lines, block.baselines, strict=True):
         for run in line:
+            if run.face in (LATIN, LATIN_REGULAR) and not run.rtl:
+                _draw_words(image, run, fonts, block, round(baseline), ink)
+                continue
             font = fonts.font(run.face, block.size)
             if fonts.raqm:
-                draw.text((run.x, baseline), run.text, fill=fill, font=font, anchor="ls",
+                draw.text((run.x, baseline), run.text, fill=ink, font=font, anchor="ls",
                           direction="rtl" if run.rtl else "ltr", language=block.lang)
             else:  # no bidi engine: right-to-left runs are drawn reversed, unshaped
                 text = "".join(reversed(_clusters(run.text))) if run.rtl else run.text
-                draw.text((run.x, baseline), text, fill=fill, font=font, anchor="ls")
+                draw.text((run.x, baseline), text, fill=ink, font=font, anchor="ls")
+
+
+def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, baseline: int,
+                ink: int) -> None:
+    """A left-to-right Latin run, word by word from the rasterised-word memo: words need no
+    shaping across a space, and most headline words recur from card to card."""
+    x = run.x
+    for word in run.text.split(" "):
+        if word:
+            mask, left, top = fonts.word(word, run.face, block.size)
+            image.paste(ink, (round(x) + left, baseline + top), mask)
+        x += fonts.length(word + " ", run.face, block.size, rtl=False, lang=block.lang)
 
 
 def _clusters(text: str) -> list[str]:
@@ -455,7 +514,10 @@ def _levels(clusters: list[str], rtl: bool) -> list[int]:
 
 def _runs(items: list[Item], rtl: bool) -> list[tuple[str, str, bool]]:
     """Runs of one face and one level, in visual order (rule L2), as (text, face, rtl)."""
-    levels = _levels([c for c, _ in items], rtl)
+    if not rtl and not any(unicodedata.bidirectional(c[0]) in _RTL_CLASSES for c, _ in items):
+        levels = [0] * len(items)  # left-to-right text only: no reordering to do
+    else:
+        levels = _levels([c for c, _ in items], rtl)
     runs: list[tuple[str, str, int]] = []
     for (cluster, face), level in zip(items, levels, strict=True):
         if runs and runs[-1][1] == face and runs[-1][2] == level:

@@ -283,17 +283,27 @@ def test_card_key_is_short_hex_and_changes_with_every_field() -> None:
 
 
 def test_cache_returns_identical_bytes_without_redrawing(tmp_path: Path) -> None:
-    cache_dir = tmp_path / ".cache" / "cards"
+    cache_dir = tmp_path / ".cache"
     cache = CardCache(cache_dir)
     first = cache.get(spec("Math Night"))
     assert cache.get(spec("Math Night")) == first
     assert cache.rendered == 1
     assert first == render_card(spec("Math Night"))
-    assert sorted(p.name for p in cache_dir.iterdir()) == [f"{card_key(spec('Math Night'))}.png"]
+    cache.save()
+    assert [p.name for p in cache_dir.iterdir() if p.suffix == ".sqlite"] == ["cache.sqlite"]
 
     later_build = CardCache(cache_dir)  # a rebuild: a new cache over the same folder
     assert later_build.get(spec("Math Night")) == first
     assert later_build.rendered == 0
     later_build.get(spec("Reading Night"))
     assert later_build.rendered == 1
-    assert not [p for p in cache_dir.iterdir() if p.name.startswith(".tmp")]
+
+
+def test_a_damaged_cache_file_is_replaced_not_fatal(tmp_path: Path) -> None:
+    cache_dir = tmp_path / ".cache"
+    cache_dir.mkdir()
+    (cache_dir / "cache.sqlite").write_bytes(b"this is not a database" * 100)
+    cache = CardCache(cache_dir)
+    assert cache.get(spec("Math Night")) == render_card(spec("Math Night"))
+    cache.save()
+    assert CardCache(cache_dir).get(spec("Math Night")) == render_card(spec("Math Night"))

@@ -1,0 +1,99 @@
+"""The build cache's blobs (rendered Markdown, share cards) in one SQLite file.
+
+One file instead of one file per entry: creating thousands of small files costs more
+system time than rendering them (every create is a journalled metadata update), and a
+thousand entries are written here in one transaction. SQLite ships with Python, takes care
+of concurrent writers (worker processes each write their own batch) and of atomic commits.
+It is a cache: anything unreadable is a miss, and a damaged file is set aside and rebuilt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "cache.sqlite"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS blobs "
+           "(kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key))")
+
+
+class Store:
+    """``(kind, key) → bytes`` in ``<cache_dir>/cache.sqlite``, opened on first use.
+
+    Safe across ``fork``: a process that did not open the connection opens its own.
+    """
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.path = cache_dir / FILE_NAME
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+        self._broken = False
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        db = self._connect()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value FROM blobs WHERE kind = ? AND key = ?",
+                             (kind, key)).fetchone()
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+            return None
+        return None if row is None else bytes(row[0])
+
+    def put_many(self, kind: str, items: Iterable[tuple[str, bytes]]) -> None:
+        """Store every item in one transaction; a cache that cannot be written only costs
+        speed."""
+        rows = [(kind, key, value) for key, value in items]
+        if not rows:
+            return
+        db = self._connect()
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._broken:
+            return None
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        # A forked worker must not use its parent's connection; it opens its own.
+        for attempt in (1, 2):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                     check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(_SCHEMA)
+            except sqlite3.OperationalError as exc:  # locked, unreadable, disk full
+                self._give_up(exc)
+                return None
+            except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+                if attempt == 1 and self.path.exists():
+                    log.warning("the build cache %s could not be read (%s); starting afresh",
+                                self.path, exc)
+                    for suffix in ("", "-wal", "-shm"):
+                        Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+                    continue
+                self._give_up(exc)
+                return None
+            except OSError as exc:
+                self._give_up(exc)
+                return None
+            self._db, self._pid = db, os.getpid()
+            return db
+        return None
+
+    def _give_up(self, exc: BaseException) -> None:
+        log.debug("build cache %s not used: %s", self.path, exc)
+        self._broken = True
