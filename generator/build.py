@@ -287,11 +287,16 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         try:
             prints = state.prints if state else Fingerprints()
             prints.next_build()
-            todo = [job for job in jobs if not writer.unchanged(
-                output_file(job.path), job.digest(salt + salts.get(job.template, ""), prints))]
-            say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
-            _write(options, env, writer.work, todo, processes)
-            writer.commit()
+            digests = {output_file(job.path): job.digest(salt + salts.get(job.template, ""),
+                                                         prints) for job in jobs}
+            if writer.up_to_date(digests):
+                todo = []
+            else:
+                todo = [job for job, (rel, digest) in zip(jobs, digests.items(), strict=True)
+                        if not writer.unchanged(rel, digest)]
+                say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
+                _write(options, env, writer.work, todo, processes)
+                writer.commit()
         except BaseException:
             writer.abort()
             raise

@@ -104,8 +104,33 @@ class SiteWriter:
         self.output_dir.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(self.output_dir)
         self.spare = self.output_dir.with_name(f".{self.output_dir.name}.spare")
-        self.work, self.previous = self._work_tree()
         self.expected: dict[PurePosixPath, str] = {}
+        self._work: tuple[Path, dict[str, str]] | None = None
+
+    @property
+    def work(self) -> Path:
+        """The tree this build writes into (prepared on first use)."""
+        return self._prepared()[0]
+
+    @property
+    def previous(self) -> dict[str, str]:
+        """The digests the work tree's files were built from."""
+        return self._prepared()[1]
+
+    def _prepared(self) -> tuple[Path, dict[str, str]]:
+        if self._work is None:
+            self._work = self._work_tree()
+        return self._work
+
+    def up_to_date(self, digests: dict[PurePosixPath, str]) -> bool:
+        """True when ``output/`` already is exactly what these digests describe: then the
+        build has nothing to write or swap (no work tree is prepared)."""
+        if self._work is not None or not self.output_dir.is_dir():
+            return False
+        current = self._manifest(build_id(self.output_dir))
+        return (len(current) == len(digests)
+                and all(current.get(str(rel)) == digest for rel, digest in digests.items())
+                and all((self.output_dir / rel).is_file() for rel in digests))
 
     def _manifest(self, ident: str | None) -> dict[str, str]:
         if ident is None:
@@ -177,7 +202,7 @@ class SiteWriter:
     def _swap(self) -> None:
         if self.work != self.spare:
             self.work.rename(self.spare)
-            self.work = self.spare
+            self._work = (self.spare, self.previous)
         if not _exchange(self.output_dir, self.spare):
             between = self.output_dir.with_name(f".{self.output_dir.name}.swap")
             self.output_dir.rename(between)
@@ -186,7 +211,7 @@ class SiteWriter:
 
     def abort(self) -> None:
         """Leave output/ as it was; a spare stays (marked dirty), a new tree goes."""
-        if self.work != self.spare:
+        if self._work is not None and self.work != self.spare:
             shutil.rmtree(self.work, ignore_errors=True)
 
 

@@ -60,14 +60,32 @@ class Site:
 def site(tmp_path: Path) -> Site:
     site = Site(tmp_path)
     site.build()
-    site.build()  # both trees (output/ and its spare) are now current
+    site.build()  # changes nothing: output/ is current, and there is no spare tree yet
     return site
 
 
+def stamps(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``root`` with its inode and modification time."""
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in root.rglob("*")}
+
+
 def test_no_change_renders_nothing(site: Site) -> None:
+    siblings = sorted(p.name for p in site.root.iterdir())
+    before = stamps(site.root / "output")
     report = site.build()
     assert report.rendered == 0
     assert report.reused == report.written
+    # Nothing written, copied or swapped: output/ is left exactly as it was.
+    assert stamps(site.root / "output") == before
+    assert sorted(p.name for p in site.root.iterdir()) == siblings
+    assert tree(site.root / "output") == site.clean()
+
+
+def test_a_file_missing_from_output_is_made_again(site: Site) -> None:
+    (site.root / "output" / "about" / "index.html").unlink()
+    report = site.build()
+    assert report.rendered >= 1
     assert tree(site.root / "output") == site.clean()
 
 
