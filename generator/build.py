@@ -25,10 +25,10 @@ from .cache import MarkupCache, markup_key, stat_signature
 from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
-from .embeds import EmbedFeed, load_embeds
-from .errors import BuildError, Problem, Severity, raise_if_errors
+from .embeds import EmbedFeed, EmbedResult, load_embeds
+from .errors import BuildError, Problem, Severity, raise_if_errors, warning
 from .feeds import render_feed
-from .incremental import Fingerprints, site_salt, template_salts
+from .incremental import Fingerprints, input_stamp, site_salt, template_salts
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter, put
@@ -251,13 +251,20 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:
         say(f"Reading {len(cfg.feeds)} embedded feeds…")
-    with tempfile.TemporaryDirectory() as scratch:
-        embeds = load_embeds(cfg.feeds, content_dir=cfg.content_dir,
-                             cache_dir=(options.cache_dir if options.cache else Path(scratch))
-                             / "feeds", offline=options.offline, strict=options.strict,
-                             clock=lambda: now)
+    embeds = _embeds(cfg, options, now)
     problems.extend(embeds.problems)
     raise_if_errors(problems)
+    themes = theme_dirs(cfg)
+    # Nothing the build reads has changed since output/ was made: nothing to do.
+    salt = site_salt(cfg, themes)
+    stamp = input_stamp((salt, options.base_url, options.drafts, options.future,
+                         options.strict, options.live, scheduled, _timely(kept, now),
+                         tuple(sorted(embeds.feeds.items()))), [cfg.content_dir, *themes])
+    early = len(problems)
+    if options.cache:
+        recalled = SiteWriter(options.output_dir, options.cache_dir).recall(stamp)
+        if recalled is not None:
+            return _recalled(options, recalled, problems, scheduled, started)
     cache = MarkupCache(options.cache_dir, cfg.content_dir,
                         state.bodies if state else None) if options.cache else None
     say(f"Rendering {len(kept)} posts and pages…")
@@ -268,7 +275,6 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     shares = share_site(site, options.cache_dir if options.cache else None, processes,
                         state.shares if state else None)
     problems.extend(sharing_problems(site, shares))
-    themes = theme_dirs(cfg)
     catalogue = Catalogue.load(themes)
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
                 embeds=embeds.feeds, shares=shares, catalogue=catalogue)
@@ -279,13 +285,27 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
 
     # One environment: forked workers inherit it with its strings already loaded.
     env = make_environment(cfg, themes, catalogue)
-    salt = site_salt(cfg, themes)
+    shown = sum(len(lang.posts) for lang in site.languages)
+    prints = state.prints if state else Fingerprints()
+    todo = _update(options, env, jobs, salt, prints, say, processes, stamp,
+                   {"posts": shown, "warnings": _noted(problems[early:])})
+    return BuildReport(
+        written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
+        seconds=time.perf_counter() - started, posts=shown, scheduled=scheduled,
+        warnings=warnings, output_dir=options.output_dir,
+        rendered_paths=tuple(job.path for job in todo),
+    )
+
+
+def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
+            prints: Fingerprints, say: Progress, processes: int, stamp: str,
+            facts: dict[str, Any]) -> list[Job]:
+    """Make the files whose digest changed in a work tree and swap it in; the jobs made."""
     salts = template_salts(env)
     with tempfile.TemporaryDirectory() as scratch:
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
         try:
-            prints = state.prints if state else Fingerprints()
             prints.next_build()
             digests = {output_file(job.path): job.digest(salt + salts.get(job.template, ""),
                                                          prints) for job in jobs}
@@ -300,13 +320,42 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         except BaseException:
             writer.abort()
             raise
-    return BuildReport(
-        written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
-        seconds=time.perf_counter() - started,
-        posts=sum(len(lang.posts) for lang in site.languages), scheduled=scheduled,
-        warnings=warnings, output_dir=options.output_dir,
-        rendered_paths=tuple(job.path for job in todo),
-    )
+        if options.cache:
+            writer.note(stamp, facts)
+    return todo
+
+
+def _embeds(cfg: SiteConfig, options: BuildOptions, now: datetime) -> EmbedResult:
+    with tempfile.TemporaryDirectory() as scratch:
+        return load_embeds(cfg.feeds, content_dir=cfg.content_dir,
+                           cache_dir=(options.cache_dir if options.cache else Path(scratch))
+                           / "feeds", offline=options.offline, strict=options.strict,
+                           clock=lambda: now)
+
+
+def _timely(posts: Sequence[Post], now: datetime) -> tuple[tuple[str, bool], ...]:
+    """Each published post with whether it is still in the future (shown only in preview)."""
+    return tuple((str(p.rel), p.date is not None and p.date > now) for p in posts)
+
+
+def _noted(problems: Sequence[Problem]) -> list[list[Any]]:
+    return [[None if p.path is None else str(p.path), p.line, p.message]
+            for p in problems if not p.is_error]
+
+
+def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Problem],
+              scheduled: int, started: float) -> BuildReport:
+    """The report of a build whose inputs are those ``output/`` was made from: the files
+    are all there already, and the warnings of the later stages are the ones noted then."""
+    late = [warning(None if path is None else Path(path), line, message)
+            for path, line, message in note.get("warnings", [])]
+    warnings = tuple(p for p in [*problems, *late] if not p.is_error)
+    if options.strict and warnings:
+        raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
+    files = int(note["files"])
+    return BuildReport(written=files, rendered=0, reused=files,
+                       seconds=time.perf_counter() - started, posts=int(note.get("posts", 0)),
+                       scheduled=scheduled, warnings=warnings, output_dir=options.output_dir)
 
 
 def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],

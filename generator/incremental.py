@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,55 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
             h.update(f"{dep}\0{sources.get(dep, '')}\0".encode())
         salts[name] = h.hexdigest()
     return salts
+
+
+def input_stamp(parts: Sequence[object], roots: Sequence[Path]) -> str:
+    """A digest of everything a build reads: ``parts`` (settings, the published posts, the
+    embedded feeds, the site salt), every file under ``roots`` (content, themes, the
+    generator) by path, size and modification time, and the installed libraries' versions.
+    Equal stamps mean the build would write the same tree again."""
+    prints = Fingerprints()
+    h = hashlib.sha256(prints.of(tuple(parts)))
+    h.update(_installed())
+    for root in [_CODE, *roots]:
+        h.update(b"\0root " + str(root).encode("utf-8", "surrogateescape"))
+        for entry in sorted(_files(root)):
+            h.update(entry)
+    return h.hexdigest()
+
+
+def _installed() -> bytes:
+    """Names (with versions) of the installed distributions, e.g. ``Markdown-3.7.dist-info``."""
+    names: list[str] = []
+    for folder in sys.path:
+        try:
+            names.extend(p.name for p in Path(folder or ".").iterdir()
+                         if p.name.endswith(".dist-info"))
+        except OSError:
+            continue
+    return "\0".join(sorted(names)).encode()
+
+
+def _files(folder: Path) -> list[bytes]:
+    """``path size mtime`` of every file under ``folder`` (caches of compiled code aside)."""
+    found: list[bytes] = []
+    pending = [str(folder)]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name == "__pycache__":
+                continue
+            if entry.is_dir(follow_symlinks=True):
+                pending.append(entry.path)
+            else:
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                found.append(b"%s\0%d\0%d\n" % (os.fsencode(entry.path), st.st_size,
+                                                 st.st_mtime_ns))
+    return found

@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import BuildError, Problem
 
@@ -158,6 +159,31 @@ class SiteWriter:
             return fresh, current
         return fresh, {}
 
+    def recall(self, stamp: str) -> dict[str, Any] | None:
+        """What was noted about ``output/`` when it was built from inputs with this stamp
+        (see ``incremental.input_stamp``), provided every file it should hold is there."""
+        ident = build_id(self.output_dir) if self.output_dir.is_dir() else None
+        if ident is None:
+            return None
+        try:
+            note = json.loads((self.trees / f"{ident}.stamp").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(note, dict) or note.get("stamp") != stamp:
+            return None
+        manifest = self._manifest(ident)
+        if not manifest or not all((self.output_dir / rel).is_file() for rel in manifest):
+            return None
+        note["files"] = len(manifest)
+        return note
+
+    def note(self, stamp: str, facts: dict[str, Any]) -> None:
+        """Remember ``facts`` about the current ``output/`` and the stamp it was built from."""
+        ident = build_id(self.output_dir)
+        if ident is not None:
+            self.trees.mkdir(parents=True, exist_ok=True)
+            put(self.trees / f"{ident}.stamp", json.dumps({**facts, "stamp": stamp}).encode())
+
     def unchanged(self, rel: PurePosixPath, digest: str) -> bool:
         """True when the work tree already holds this file as built from ``digest``."""
         self.expected[rel] = digest
@@ -195,7 +221,7 @@ class SiteWriter:
                 self.work.rename(self.output_dir)
                 shutil.rmtree(old, ignore_errors=True)
         keep = {build_id(self.output_dir), build_id(self.spare)}
-        for stale in self.trees.glob("*.json"):
+        for stale in [*self.trees.glob("*.json"), *self.trees.glob("*.stamp")]:
             if stale.stem not in keep:
                 stale.unlink(missing_ok=True)
 

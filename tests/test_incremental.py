@@ -145,3 +145,22 @@ def test_image_change_reaches_the_page(site: Site) -> None:
     html = (site.root / "output/posts/welcome/index.html").read_text()
     assert 'width="80" height="40"' in html
     assert tree(site.root / "output") == site.clean()
+
+
+def test_a_rebuild_with_nothing_changed_gives_the_same_warnings(site: Site) -> None:
+    site.edit("content/posts/2026-03-05-second.md", "tweet: Five minutes",
+              "tweet: " + "Five minutes, " * 30)
+    first = site.build()
+    again = site.build()
+    assert again.rendered == 0
+    assert any("'tweet' is" in p.message for p in first.warnings)
+    assert [p.format() for p in again.warnings] == [p.format() for p in first.warnings]
+
+
+def test_a_scheduled_post_appears_when_its_day_comes_with_no_file_changed(site: Site) -> None:
+    later = datetime(2026, 12, 2, tzinfo=UTC)
+    assert not (site.root / "output/posts/future").exists()
+    report = build(BuildOptions(content_dir=site.content, output_dir=site.root / "output",
+                                offline=True, processes=1), now=later)
+    assert report.rendered > 0
+    assert (site.root / "output/posts/future/index.html").is_file()
