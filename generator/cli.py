@@ -13,7 +13,6 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildOptions, build
-from .check import check_site
 from .errors import BuildError, Problem
 from .scaffold import NewPostError, create_post
 from .tweetcount import MAX_WEIGHTED_LENGTH, tweet_check
@@ -154,6 +153,8 @@ def _cmd_tweet_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_site  # noqa: PLC0415 - only this command needs the checks
+
     report = check_site(args.content, drafts=args.drafts, future=args.future)
     for problem in report.problems:
         print(problem.format(Path.cwd()))

@@ -52,9 +52,6 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-import nh3
-
 from .config import CONFIG_NAME, FeedSource
 from .errors import Problem, Severity
 from .fetch import (
@@ -64,7 +61,6 @@ from .fetch import (
     Fetched,
     Fetcher,
     FetchError,
-    HttpFetcher,
     Validators,
     fetch_all,
 )
@@ -151,6 +147,8 @@ def _check_attribute(element: str, attribute: str, value: str) -> str | None:
 def sanitize_html(raw: str, base: str = "") -> str:
     """Untrusted HTML cut down to a few inline and list tags; relative links made absolute."""
     base = safe_url(base)
+    import nh3  # noqa: PLC0415 (loaded only when a feed has HTML to clean)
+
     return nh3.clean(raw, tags=set(_TAGS), clean_content_tags=set(_DROP_WITH_CONTENT),
                      attributes={"a": {"href"}}, attribute_filter=_check_attribute,
                      strip_comments=True, link_rel=LINK_REL, url_schemes={"http", "https"},
@@ -248,6 +246,8 @@ def _item(entry: Any, base: str) -> EmbedItem:
 def parse_feed(body: bytes, *, url: str = "", content_type: str = "",
                limit: int = 50) -> tuple[str, tuple[EmbedItem, ...]]:
     """(the feed's own link, its newest ``limit`` items); raises FeedUnusable if no feed."""
+    import feedparser  # noqa: PLC0415 (slow to load; a site without feeds never needs it)
+
     headers = {"content-location": url} if url else {}
     headers["content-type"] = content_type or "application/xml"
     # feedparser only parses here: given a URL it would fetch with no time or size limit.
@@ -387,7 +387,10 @@ def load_embeds(sources: Sequence[FeedSource], *, content_dir: Path, cache_dir: 
     if not offline:
         jobs = [(s.id, s.url, c.validators if (c := cached[s.id]) else Validators())
                 for s in sources if s.id in cached]
-        answers = fetch_all(jobs, fetcher or HttpFetcher(), deadline)
+        if fetcher is None:
+            from .http import HttpFetcher  # noqa: PLC0415 (httpx loads slowly; offline needs none)
+            fetcher = HttpFetcher()
+        answers = fetch_all(jobs, fetcher, deadline)
     feeds: dict[str, EmbedFeed] = {}
     problems: list[Problem] = []
     for source in sources:

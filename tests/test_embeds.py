@@ -31,7 +31,8 @@ from generator.embeds import (
     x_embed_html,
 )
 from generator.errors import Severity
-from generator.fetch import Fetched, Fetcher, FetchError, HttpFetcher, Validators, user_agent
+from generator.fetch import Fetched, Fetcher, FetchError, Validators, user_agent
+from generator.http import HttpFetcher
 from tests import feedserver
 from tests.feedserver import Entry, FeedServer, day, rss
 
