@@ -8,6 +8,7 @@ output whose job digest matches the previous build's is reused rather than rende
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import tempfile
 import time
@@ -71,6 +72,9 @@ class BuildState:
     bodies: dict[str, Any] = field(default_factory=dict)
     shares: dict[str, Share] = field(default_factory=dict)
     prints: Fingerprints = field(default_factory=Fingerprints)
+    # The Jinja environment (compiled templates) and template salts, while neither the
+    # site salt nor any template file changes.
+    templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,10 +288,10 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
 
     # One environment: forked workers inherit it with its strings already loaded.
-    env = make_environment(cfg, themes, catalogue)
+    env, salts = _environment(cfg, themes, catalogue, salt, state)
     shown = sum(len(lang.posts) for lang in site.languages)
     prints = state.prints if state else Fingerprints()
-    todo = _update(options, env, jobs, salt, prints, say, processes, stamp,
+    todo = _update(options, env, jobs, salt, salts, prints, say, processes, stamp,
                    {"posts": shown, "warnings": _noted(problems[early:])})
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
@@ -297,11 +301,30 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     )
 
 
-def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
-            prints: Fingerprints, say: Progress, processes: int, stamp: str,
-            facts: dict[str, Any]) -> list[Job]:
-    """Make the files whose digest changed in a work tree and swap it in; the jobs made."""
+def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, salt: str,
+                 state: BuildState | None) -> tuple[jinja2.Environment, dict[str, str]]:
+    """The Jinja environment and each template's salt; a preview keeps both (and so its
+    compiled templates) from one build to the next while no template file changes."""
+    h = hashlib.sha256(salt.encode())
+    for theme in themes:
+        for path in sorted((theme / "templates").rglob("*")):
+            if path.is_file():
+                h.update(f"{path}\0".encode())
+                h.update(path.read_bytes())
+    key = h.hexdigest()
+    if state is not None and state.templates is not None and state.templates[0] == key:
+        return state.templates[1], state.templates[2]
+    env = make_environment(cfg, themes, catalogue)
     salts = template_salts(env)
+    if state is not None:
+        state.templates = (key, env, salts)
+    return env, salts
+
+
+def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
+            salts: dict[str, str], prints: Fingerprints, say: Progress, processes: int,
+            stamp: str, facts: dict[str, Any]) -> list[Job]:
+    """Make the files whose digest changed in a work tree and swap it in; the jobs made."""
     with tempfile.TemporaryDirectory() as scratch:
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
