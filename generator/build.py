@@ -71,7 +71,7 @@ class BuildState:
     parsed: dict[str, Any] = field(default_factory=dict)
     bodies: dict[str, Any] = field(default_factory=dict)
     shares: dict[str, Share] = field(default_factory=dict)
-    prints: Fingerprints = field(default_factory=Fingerprints)
+    prints: Fingerprints = field(default_factory=lambda: Fingerprints(remember=True))
     # The Jinja environment (compiled templates) and template salts, while neither the
     # site salt nor any template file changes.
     templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None

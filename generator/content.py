@@ -35,7 +35,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?
 _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-PARSE_VERSION = "2"  # bump when parsing changes, to refresh caches
+PARSE_VERSION = "3"  # bump when parsing changes, to refresh caches
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
 
@@ -329,6 +329,15 @@ def discover(content_dir: Path) -> Iterable[tuple[Path, PurePosixPath, Kind]]:
 
 
 Parsed = tuple[Post | None, list[Problem]]
+Entry = tuple[str, str, Parsed]  # (size:mtime, content hash, what parsing gave)
+
+
+def _signature(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _parse_cache_key(cfg: SiteConfig) -> str:
@@ -336,7 +345,7 @@ def _parse_cache_key(cfg: SiteConfig) -> str:
     return hashlib.sha256(f"{PARSE_VERSION}\0{cfg!r}".encode()).hexdigest()
 
 
-def _load_parsed(cache_file: Path | None, key: str) -> dict[str, tuple[str, Parsed]]:
+def _load_parsed(cache_file: Path | None, key: str) -> dict[str, Entry]:
     if cache_file is None:
         return {}
     try:
@@ -349,7 +358,7 @@ def _load_parsed(cache_file: Path | None, key: str) -> dict[str, tuple[str, Pars
     return stored[1] if isinstance(stored[1], dict) else {}
 
 
-def _save_parsed(cache_file: Path, key: str, parsed: dict[str, tuple[str, Parsed]]) -> None:
+def _save_parsed(cache_file: Path, key: str, parsed: dict[str, Entry]) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_name(cache_file.name + ".tmp")
@@ -372,23 +381,28 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
         cached = memory["files"]
     else:
         cached = _load_parsed(cache_file, key)
-    fresh: dict[str, tuple[str, Parsed]] = {}
+    fresh: dict[str, Entry] = {}
     posts: list[Post] = []
     problems: list[Problem] = []
     for path, rel, kind in discover(cfg.content_dir):
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            digest = ""
         hit = cached.get(str(rel))
+        # Size and modification time first; only a file that was touched is read and hashed.
+        signature = _signature(path)
+        if hit is not None and signature and hit[0] == signature:
+            digest = hit[1]
+        else:
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                digest = ""
         result: Parsed | None = None
-        if hit is not None and digest and hit[0] == digest:
-            post = hit[1][0]
+        if hit is not None and digest and hit[1] == digest:
+            post = hit[2][0]
             if post is None or not post.image or (cfg.content_dir / post.image).is_file():
-                result = hit[1]
+                result = hit[2]
         if result is None:
             result = parse_post(path, rel, kind, cfg)
-        fresh[str(rel)] = (digest, result)
+        fresh[str(rel)] = (signature, digest, result)
         post, found = result
         problems.extend(found)
         if post is not None:

@@ -55,13 +55,22 @@ class Fingerprints:
     and combining digests is far cheaper than ``repr`` of every job's whole context.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, remember: bool = False) -> None:
         self._seen: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
+        # With ``remember`` (a preview), records equal to one of the last two builds' reuse
+        # its digest: a rebuild makes new but mostly equal records, and comparing them is
+        # far cheaper than hashing them again.
+        self._remember = remember
+        self._values: dict[object, bytes] = {}
+        self._older: dict[object, bytes] = {}
+        self._by_value: dict[type, bool] = {}
 
     def next_build(self) -> None:
         """Forget the last build's objects (a preview builds again and again)."""
         self._seen.clear()
+        if self._remember:
+            self._older, self._values = self._values, {}
 
     def of(self, value: object) -> bytes:
         if isinstance(value, str | bytes | bool | int | float) or value is None:
@@ -71,8 +80,35 @@ class Fingerprints:
         found = self._seen.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        digest = self._compute(value)
+        digest = self._recalled(value) if self._remember else None
+        if digest is None:
+            digest = self._compute(value)
+            if self._remember and self._by_value.get(type(value)):
+                self._values[value] = digest
         self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
+        return digest
+
+    def _recalled(self, value: object) -> bytes | None:
+        """The digest of an equal record from this build or the one before, if any."""
+        kind = type(value)
+        usable = self._by_value.get(kind)
+        if usable is None:
+            # Equality must cover every digested field (no ``compare=False``).
+            usable = self._by_value[kind] = (
+                dataclasses.is_dataclass(value) and not isinstance(value, type)
+                and all(f.compare for f in dataclasses.fields(value))
+                and kind.__hash__ is not None)
+        if not usable:
+            return None
+        try:
+            digest = self._values.get(value)
+            if digest is None:
+                digest = self._older.get(value)
+                if digest is not None:
+                    self._values[value] = digest
+        except TypeError:  # a field holds a list or dict: this kind is not hashable
+            self._by_value[kind] = False
+            return None
         return digest
 
     def _feed(self, h: Any, value: object) -> None:

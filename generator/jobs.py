@@ -121,6 +121,7 @@ class Planner:
         self.catalogue = catalogue or Catalogue({})
         self.images: dict[str, tuple[str, str]] = {}
         self._navs: dict[str, Nav] = {}
+        self._feed_items: dict[str, FeedItem] = {}  # a post is in several feeds
         self._words: dict[str, SiteConfig] = {}
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
 
@@ -367,6 +368,12 @@ class Planner:
         yield Job(".nojekyll", "bytes", ".nojekyll")
 
     def feed_item(self, article: Article) -> FeedItem:
+        known = self._feed_items.get(article.url)
+        if known is None:
+            known = self._feed_items[article.url] = self._make_feed_item(article)
+        return known
+
+    def _make_feed_item(self, article: Article) -> FeedItem:
         post = article.post
         assert post.date is not None
         url = self.urls.absolute(article.url)

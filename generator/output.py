@@ -187,7 +187,8 @@ class SiteWriter:
     def unchanged(self, rel: PurePosixPath, digest: str) -> bool:
         """True when the work tree already holds this file as built from ``digest``."""
         self.expected[rel] = digest
-        return self.previous.get(str(rel)) == digest and (self.work / rel).is_file()
+        return (self.previous.get(str(rel)) == digest
+                and os.path.isfile(f"{self.work}/{rel}"))  # noqa: PTH113 (3x faster than Path)
 
     def path(self, rel: PurePosixPath) -> Path:
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:

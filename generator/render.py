@@ -132,6 +132,9 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
         loader=jinja2.FileSystemLoader([str(t / "templates") for t in themes]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        # Templates do not change during a build (a preview makes a new environment when
+        # one does), so Jinja need not stat the file at every include.
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -166,6 +169,8 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
 
 def bind_links(html: str, resolve: Callable[[str], str]) -> str:
     """Turn ``site:`` markers in attributes into real links (relative or absolute)."""
+    if SITE not in html:  # most bodies link nowhere inside the site: skip the regex scan
+        return html
     return _MARKER.sub(lambda m: f'{m.group(1)}{resolve(m.group(2))}"', html)
 
 

@@ -9,7 +9,7 @@ absolute URLs made from ``base_url``.
 
 from __future__ import annotations
 
-import posixpath
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -29,6 +29,7 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", unicodedata.normalize("NFC", text).lower()).strip("-_")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def output_file(site_path: str) -> PurePosixPath:
     """Where a site path is written: pretty URLs become ``…/index.html``."""
     if site_path == "" or site_path.endswith("/"):
@@ -115,13 +116,23 @@ class Urls:
     def relative(site_path: str, here: str) -> str:
         """A link from the page at ``here`` to ``site_path`` that survives any mount point."""
         target, _, fragment = site_path.partition("#")
-        here_dir = here if here == "" or here.endswith("/") else posixpath.dirname(here) + "/"
-        rel = posixpath.relpath("/" + target, "/" + here_dir)
-        if target == "" or target.endswith("/"):
-            rel = "./" if rel == "." else rel + "/"
+        # The folder of ``here`` and the target as path segments (site paths are normalised:
+        # no "." or ".." segments), then up to the common folder and down to the target.
+        base = here.split("/")[:-1]
+        parts = target.split("/")
+        folder = parts[:-1]
+        common = 0
+        while common < len(base) and common < len(folder) and base[common] == folder[common]:
+            common += 1
+        steps = [".."] * (len(base) - common) + folder[common:]
+        if parts[-1]:  # a file
+            rel = "/".join([*steps, parts[-1]])
+        else:  # a folder (its index page)
+            rel = "/".join(steps) + "/" if steps else "./"
         rel = _quote_path(rel)
         return f"{rel}#{fragment}" if fragment else rel
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _quote_path(path: str) -> str:
     return quote(path, safe="/:@!$&'()*+,;=-._~%")

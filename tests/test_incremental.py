@@ -3,14 +3,20 @@ the pages the edit affects are rendered again."""
 
 from __future__ import annotations
 
+import posixpath
+import random
 import shutil
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from PIL import Image
 
 from generator.build import BuildOptions, BuildReport, BuildState, build
+from generator.incremental import Fingerprints
+from generator.urls import Urls
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "content"
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -164,3 +170,48 @@ def test_a_scheduled_post_appears_when_its_day_comes_with_no_file_changed(site: 
                                 offline=True, processes=1), now=later)
     assert report.rendered > 0
     assert (site.root / "output/posts/future/index.html").is_file()
+
+
+@dataclass(frozen=True)
+class Record:
+    title: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Noted:
+    title: str
+    note: str = field(default="", compare=False)
+
+
+def test_a_preview_reuses_digests_of_equal_records_and_never_of_changed_ones() -> None:
+    prints = Fingerprints(remember=True)
+    first = prints.of(Record("Math night", ("sel",)))
+    for _ in range(3):  # records equal to the last two builds' keep their digest
+        prints.next_build()
+        assert prints.of(Record("Math night", ("sel",))) == first
+    assert prints.of(Record("Math night", ("sel", "equity"))) != first
+    assert prints.of(Record("Math nights", ("sel",))) != first
+    # A field left out of equality must still count: such records are never matched by value.
+    noted = prints.of(Noted("Math night", "a"))
+    prints.next_build()
+    assert prints.of(Noted("Math night", "b")) != noted
+    assert Fingerprints().of(Record("Math night", ("sel",))) == first
+
+
+def test_relative_links_agree_with_posixpath_for_any_two_pages() -> None:
+    rng = random.Random(7)
+    names = ["", "posts", "tags", "a b", "é", "x"]
+
+    def site_path() -> str:
+        folders = "/".join(rng.choice(names[1:]) for _ in range(rng.randint(0, 3)))
+        leaf = rng.choice(["", "", "index.html", "feed.xml", "x.png"])
+        return f"{folders}/{leaf}" if folders else leaf
+
+    for _ in range(5000):
+        target, here = site_path(), site_path()
+        here_dir = here if here == "" or here.endswith("/") else posixpath.dirname(here) + "/"
+        expected = posixpath.relpath("/" + target, "/" + here_dir)
+        if target == "" or target.endswith("/"):
+            expected = "./" if expected == "." else expected + "/"
+        assert unquote(Urls.relative(target, here)) == expected, (target, here)
