@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from PIL import Image, UnidentifiedImageError
 
-from .cache import MarkupCache, markup_key, stat_signature
+from .cache import MarkupCache, markup_key
 from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
@@ -37,6 +37,7 @@ from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
 from .site import Site, build_site, published
+from .source import stat_signature
 from .urls import output_file
 from .workers import cpu_count, map_slices
 

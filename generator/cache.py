@@ -13,16 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from .markup import MARKUP_VERSION, Rendered
+from .source import stat_signature
 from .store import Store
-
-
-def stat_signature(path: Path) -> str:
-    """``size:mtime`` of a file, or ``-`` when it does not exist."""
-    try:
-        st = path.stat()
-    except OSError:
-        return "-"
-    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def markup_key(rel: PurePosixPath, body: str) -> str:

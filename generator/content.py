@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from .config import SiteConfig, unknown_key_message
 from .errors import Problem, warning
 from .social import valid_hashtag
-from .source import YamlDoc, describe, read_front_matter
+from .source import YamlDoc, describe, read_front_matter, stat_signature
 from .urls import slugify
 
 Kind = Literal["post", "page"]
@@ -332,14 +332,6 @@ Parsed = tuple[Post | None, list[Problem]]
 Entry = tuple[str, str, Parsed]  # (size:mtime, content hash, what parsing gave)
 
 
-def _signature(path: Path) -> str:
-    try:
-        st = path.stat()
-    except OSError:
-        return ""
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
 def _parse_cache_key(cfg: SiteConfig) -> str:
     # A file parses the same way as long as it and the config are the same.
     return hashlib.sha256(f"{PARSE_VERSION}\0{cfg!r}".encode()).hexdigest()
@@ -387,8 +379,8 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
     for path, rel, kind in discover(cfg.content_dir):
         hit = cached.get(str(rel))
         # Size and modification time first; only a file that was touched is read and hashed.
-        signature = _signature(path)
-        if hit is not None and signature and hit[0] == signature:
+        signature = stat_signature(path)
+        if hit is not None and signature != "-" and hit[0] == signature:
             digest = hit[1]
         else:
             try:

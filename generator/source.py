@@ -292,3 +292,12 @@ def read_front_matter(path: Path, kind: str, required: str
         return Problem(path, 2, f"front matter must be keys like 'title: …' "
                                 f"(got {describe(doc.data)})")
     return doc, body, body_line
+
+
+def stat_signature(path: Path) -> str:
+    """``size:mtime`` of a file, or ``-`` when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}"
