@@ -76,6 +76,7 @@ class BuildState:
     # The Jinja environment (compiled templates) and template salts, while neither the
     # site salt nor any template file changes.
     templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None
+    warm: bool = False  # a build with this state has finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +267,8 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
                          options.strict, options.live, scheduled, _timely(kept, now),
                          tuple(sorted(embeds.feeds.items()))), [cfg.content_dir, *themes])
     early = len(problems)
-    if options.cache:
+    # A preview's first build goes all the way, so that its memory of digests is warm.
+    if options.cache and (state is None or state.warm):
         recalled = SiteWriter(options.output_dir, options.cache_dir).recall(stamp)
         if recalled is not None:
             return _recalled(options, recalled, problems, scheduled, started)
@@ -294,6 +296,8 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     prints = state.prints if state else Fingerprints()
     todo = _update(options, env, jobs, salt, salts, prints, say, processes, stamp,
                    {"posts": shown, "warnings": _noted(problems[early:])})
+    if state is not None:
+        state.warm = True
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started, posts=shown, scheduled=scheduled,
@@ -347,6 +351,14 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
         if options.cache:
             writer.note(stamp, facts)
     return todo
+
+
+def prepare_spare(options: BuildOptions) -> bool:
+    """For a preview: copy ``output/`` into the spare tree now if there is none yet, so the
+    first rebuild after a save only updates files. True if a copy was made."""
+    if not options.cache:
+        return False
+    return SiteWriter(options.output_dir, options.cache_dir).prepare_spare()
 
 
 def _embeds(cfg: SiteConfig, options: BuildOptions, now: datetime) -> EmbedResult:

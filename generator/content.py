@@ -10,9 +10,10 @@ from __future__ import annotations
 import calendar
 import difflib
 import hashlib
+import os
 import pickle
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
@@ -319,13 +320,32 @@ def _check_image(f: _Fields, image: str, content_dir: Path) -> str:
 
 def discover(content_dir: Path) -> Iterable[tuple[Path, PurePosixPath, Kind]]:
     """Every Markdown post and page, in a stable order."""
+    for path, rel, kind in _sources(content_dir):
+        yield Path(path), PurePosixPath(rel), kind
+
+
+def _sources(content_dir: Path) -> Iterator[tuple[str, str, Kind]]:
+    """(file path, path from the content folder, kind) of every post and page, in order of
+    their folders and names; plain strings, as a rebuild looks at every one of them."""
     folders: tuple[tuple[str, Kind], ...] = (("posts", "post"), ("pages", "page"))
     for folder, kind in folders:
-        root = content_dir / folder
-        if root.is_dir():
-            for path in sorted(root.rglob("*.md")):
-                if path.is_file() and not path.name.startswith("."):
-                    yield path, PurePosixPath(path.relative_to(content_dir).as_posix()), kind
+        found: list[tuple[list[str], str]] = []
+        pending = [(folder, f"{content_dir}/{folder}")]
+        while pending:
+            rel, current = pending.pop()
+            try:
+                entries = list(os.scandir(current))
+            except OSError:  # not there, or not a folder
+                continue
+            for entry in entries:
+                name = f"{rel}/{entry.name}"
+                if entry.is_dir():
+                    pending.append((name, entry.path))
+                elif (entry.name.endswith(".md") and not entry.name.startswith(".")
+                      and entry.is_file()):
+                    found.append((name.split("/"), entry.path))
+        for parts, path in sorted(found):
+            yield path, "/".join(parts), kind
 
 
 Parsed = tuple[Post | None, list[Problem]]
@@ -376,15 +396,16 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
     fresh: dict[str, Entry] = {}
     posts: list[Post] = []
     problems: list[Problem] = []
-    for path, rel, kind in discover(cfg.content_dir):
-        hit = cached.get(str(rel))
+    for path, rel, kind in _sources(cfg.content_dir):
+        hit = cached.get(rel)
         # Size and modification time first; only a file that was touched is read and hashed.
         signature = stat_signature(path)
         if hit is not None and signature != "-" and hit[0] == signature:
             digest = hit[1]
         else:
             try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                with open(path, "rb") as handle:  # noqa: PTH123 (a str path, no Path needed)
+                    digest = hashlib.sha256(handle.read()).hexdigest()
             except OSError:
                 digest = ""
         result: Parsed | None = None
@@ -393,13 +414,16 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
             if post is None or not post.image or (cfg.content_dir / post.image).is_file():
                 result = hit[2]
         if result is None:
-            result = parse_post(path, rel, kind, cfg)
-        fresh[str(rel)] = (signature, digest, result)
+            result = parse_post(Path(path), PurePosixPath(rel), kind, cfg)
+        fresh[rel] = (signature, digest, result)
         post, found = result
         problems.extend(found)
         if post is not None:
             posts.append(post)
-    if cache_file is not None and fresh != cached:
+    # A preview keeps the entries in memory and saves them once, when it starts: a later
+    # build only parses again the files edited meanwhile.
+    first = memory is None or memory.get("key") != key
+    if cache_file is not None and first and fresh != cached:
         _save_parsed(cache_file, key, fresh)
     if memory is not None:
         memory.update(key=key, files=fresh)

@@ -142,6 +142,25 @@ class SiteWriter:
             return {}
         return data if isinstance(data, dict) else {}
 
+    def prepare_spare(self) -> bool:
+        """Make the spare tree now, a copy of ``output/``, if there is none (a preview does
+        this while it waits, so that its first rebuild need not). True if it made one."""
+        ident = build_id(self.output_dir) if self.output_dir.is_dir() else None
+        if ident is None or self.spare.exists() or not self._manifest(ident):
+            return False
+        fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
+                                      dir=self.output_dir.parent))
+        try:
+            shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
+                            dirs_exist_ok=True)
+            _write_marker(fresh, ident)  # the same files, built from the same digests
+            fresh.chmod(0o755)
+            fresh.rename(self.spare)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        return True
+
     def _work_tree(self) -> tuple[Path, dict[str, str]]:
         """The spare (one build behind) when it is ours; else a clone of output/ or a new one."""
         if self.spare.is_dir() and (self.spare / MARKER).is_file():

@@ -31,6 +31,7 @@ import contextlib
 import ctypes
 import html
 import json
+import logging
 import os
 import re
 import threading
@@ -47,7 +48,7 @@ from livereload.handlers import LiveReloadHandler
 from livereload.watcher import Watcher
 from tornado import web
 
-from .build import BuildOptions, BuildReport, BuildState, build
+from .build import BuildOptions, BuildReport, BuildState, build, prepare_spare
 from .config import load_config
 from .errors import BuildError, Problem
 from .output import check_replaceable
@@ -57,6 +58,7 @@ POLL_SECONDS = 0.05  # without inotify
 SAFETY_SECONDS = 1.0  # with inotify, a look this often all the same
 QUIET_SECONDS = 0.1  # a burst of saves closer together than this gives one build
 SLOW_BUILD_SECONDS = 2.0  # after this, the build's progress messages are printed
+log = logging.getLogger(__name__)
 STATUS_URL = "/__microsite/status.json"
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
 # Editors' swap, backup, lock and test files; dotfiles are skipped as the build skips them.
@@ -282,6 +284,8 @@ class _Session:
             self._watched()
             seen = self._scan(wakeups)
             await self._rebuild([])
+            if self.status.ok:  # while the writer reads: saves meanwhile are seen after it
+                await asyncio.to_thread(self._prepare)
             while True:
                 # Not looking during a build: a save made meanwhile differs from ``seen`` all
                 # the same, and is seen by the look after it.
@@ -295,6 +299,13 @@ class _Session:
                         self._watched()  # site.yaml may have switched themes
         finally:
             wakeups.close()
+
+    def _prepare(self) -> None:
+        """Copy output/ into the spare tree now, so the first rebuild only updates files."""
+        try:
+            prepare_spare(self.options)
+        except OSError as exc:  # only the first rebuild is slower for it
+            log.debug("no spare tree prepared: %s", exc)
 
     async def _settle(self, seen: Snapshot, current: Snapshot, wakeups: Wakeups) -> Snapshot:
         """The files once nothing has changed for QUIET_SECONDS since the newest save."""

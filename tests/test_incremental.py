@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import pytest
 from PIL import Image
 
-from generator.build import BuildOptions, BuildReport, BuildState, build
+from generator.build import BuildOptions, BuildReport, BuildState, build, prepare_spare
 from generator.incremental import Fingerprints
 from generator.urls import Urls
 
@@ -215,3 +215,18 @@ def test_relative_links_agree_with_posixpath_for_any_two_pages() -> None:
         if target == "" or target.endswith("/"):
             expected = "./" if expected == "." else expected + "/"
         assert unquote(Urls.relative(target, here)) == expected, (target, here)
+
+
+def test_a_prepared_spare_tree_is_used_by_the_next_edit(site: Site) -> None:
+    spare = site.root / ".output.spare"
+    assert not spare.exists()
+    assert prepare_spare(BuildOptions(content_dir=site.content, output_dir=site.root / "output"))
+    assert tree(spare) == tree(site.root / "output")
+    kept = (spare / "about" / "index.html").stat().st_ino
+    site.edit(*EDITS["body"])
+    site.build()
+    # The prepared tree was updated in place and swapped in (a fresh copy has new files).
+    assert (site.root / "output" / "about" / "index.html").stat().st_ino == kept
+    assert tree(site.root / "output") == site.clean()
+    assert not prepare_spare(BuildOptions(content_dir=site.content,
+                                          output_dir=site.root / "output"))
