@@ -76,7 +76,6 @@ class BuildState:
     # The Jinja environment (compiled templates) and template salts, while neither the
     # site salt nor any template file changes.
     templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None
-    warm: bool = False  # a build with this state has finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,14 +260,15 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     problems.extend(embeds.problems)
     raise_if_errors(problems)
     themes = theme_dirs(cfg)
-    # Nothing the build reads has changed since output/ was made: nothing to do.
     salt = site_salt(cfg, themes)
-    stamp = input_stamp((salt, options.base_url, options.drafts, options.future,
-                         options.strict, options.live, scheduled, _timely(kept, now),
-                         tuple(sorted(embeds.feeds.items()))), [cfg.content_dir, *themes])
     early = len(problems)
-    # A preview's first build goes all the way, so that its memory of digests is warm.
-    if options.cache and (state is None or state.warm):
+    # Nothing the build reads has changed since output/ was made: nothing to do. (Not for a
+    # preview: it builds because a file changed, and its first build warms its memory.)
+    stamp = ""
+    if options.cache and state is None:
+        stamp = input_stamp((salt, options.base_url, options.drafts, options.future,
+                             options.strict, options.live, scheduled, _timely(kept, now),
+                             tuple(sorted(embeds.feeds.items()))), [cfg.content_dir, *themes])
         recalled = SiteWriter(options.output_dir, options.cache_dir).recall(stamp)
         if recalled is not None:
             return _recalled(options, recalled, problems, scheduled, started)
@@ -296,8 +296,6 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     prints = state.prints if state else Fingerprints()
     todo = _update(options, env, jobs, salt, salts, prints, say, processes, stamp,
                    {"posts": shown, "warnings": _noted(problems[early:])})
-    if state is not None:
-        state.warm = True
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started, posts=shown, scheduled=scheduled,
@@ -348,7 +346,7 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
         except BaseException:
             writer.abort()
             raise
-        if options.cache:
+        if stamp:
             writer.note(stamp, facts)
     return todo
 

@@ -7,6 +7,7 @@ it links to appears or disappears, even though its own text did not change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from .source import stat_signature
 from .store import Store
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a preview asks again for the same (unchanged) bodies
 def markup_key(rel: PurePosixPath, body: str) -> str:
     return hashlib.sha256(f"{MARKUP_VERSION}\0{rel}\0{body}".encode()).hexdigest()
 

@@ -45,6 +45,9 @@ def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
     ).hexdigest()
 
 
+_RECORDS: set[type] = {tuple}  # kinds seen to be digested field by field (or item by item)
+
+
 class Fingerprints:
     """Digests of frozen values, each object hashed once per build (by identity).
 
@@ -62,15 +65,19 @@ class Fingerprints:
         # its digest: a rebuild makes new but mostly equal records, and comparing them is
         # far cheaper than hashing them again.
         self._remember = remember
-        self._values: dict[object, bytes] = {}
-        self._older: dict[object, bytes] = {}
+        self._build = 0
+        # record → [digest, last build it was seen in]: one hash of the record per look-up
+        self._values: dict[object, list[Any]] = {}
         self._by_value: dict[type, bool] = {}
 
     def next_build(self) -> None:
         """Forget the last build's objects (a preview builds again and again)."""
         self._seen.clear()
         if self._remember:
-            self._older, self._values = self._values, {}
+            # Deleted in place: a new dict would hash every record again.
+            for stale in [k for k, v in self._values.items() if v[1] != self._build]:
+                del self._values[stale]
+            self._build += 1
 
     def of(self, value: object) -> bytes:
         if isinstance(value, str | bytes | bool | int | float) or value is None:
@@ -84,7 +91,7 @@ class Fingerprints:
         if digest is None:
             digest = self._compute(value)
             if self._remember and self._by_value.get(type(value)):
-                self._values[value] = digest
+                self._values[value] = [digest, self._build]
         self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
         return digest
 
@@ -101,20 +108,27 @@ class Fingerprints:
         if not usable:
             return None
         try:
-            digest = self._values.get(value)
-            if digest is None:
-                digest = self._older.get(value)
-                if digest is not None:
-                    self._values[value] = digest
+            entry = self._values.get(value)
         except TypeError:  # a field holds a list or dict: this kind is not hashable
             self._by_value[kind] = False
             return None
-        return digest
+        if entry is None:
+            return None
+        entry[1] = self._build
+        return entry[0]  # type: ignore[no-any-return]
 
     def _feed(self, h: Any, value: object) -> None:
         """Add ``value`` to ``h``: plain values inline (tagged, with their length), the rest by
         their own digest."""
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:  # by far the most common: tested first, exactly
+            data = value.encode("utf-8", "surrogatepass")  # type: ignore[attr-defined]
+            h.update(b"s%d:" % len(data))
+            h.update(data)
+        elif kind in _RECORDS:
+            h.update(b"o")
+            h.update(self.of(value))
+        elif isinstance(value, str):
             data = value.encode("utf-8", "surrogatepass")
             h.update(b"s%d:" % len(data))
             h.update(data)
@@ -133,6 +147,7 @@ class Fingerprints:
         if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self._fields[type(value)] = tuple(
                 f.name for f in dataclasses.fields(value) if f.metadata.get("digest", True))
+            _RECORDS.add(type(value))
         if names is not None:
             for name in names:
                 h.update(name.encode())

@@ -74,11 +74,13 @@ class Job:
         """Changes whenever anything this job's output depends on changes."""
         prints = prints or Fingerprints()
         h = hashlib.sha256(salt.encode())
-        h.update(prints.of((self.path, self.kind, self.template, self.feed, str(self.source),
-                            self.digest_extra)))
+        feed = prints._feed
+        for part in (self.path, self.kind, self.template, self.feed, str(self.source),
+                     self.digest_extra):
+            feed(h, part)
         for key, value in self.context:
             h.update(key.encode())
-            prints._feed(h, value)
+            feed(h, value)
         h.update(self.data)
         return h.hexdigest()
 

@@ -107,6 +107,7 @@ class SiteWriter:
         self.spare = self.output_dir.with_name(f".{self.output_dir.name}.spare")
         self.expected: dict[PurePosixPath, str] = {}
         self._work: tuple[Path, dict[str, str]] | None = None
+        self._look = True
 
     @property
     def work(self) -> Path:
@@ -121,6 +122,9 @@ class SiteWriter:
     def _prepared(self) -> tuple[Path, dict[str, str]]:
         if self._work is None:
             self._work = self._work_tree()
+            # Our hidden spare holds what its manifest says; a copy of output/ may not (a
+            # file there may have been deleted by hand), so its files are looked for.
+            self._look = self._work[0] != self.spare
         return self._work
 
     def up_to_date(self, digests: dict[PurePosixPath, str]) -> bool:
@@ -206,8 +210,8 @@ class SiteWriter:
     def unchanged(self, rel: PurePosixPath, digest: str) -> bool:
         """True when the work tree already holds this file as built from ``digest``."""
         self.expected[rel] = digest
-        return (self.previous.get(str(rel)) == digest
-                and os.path.isfile(f"{self.work}/{rel}"))  # noqa: PTH113 (3x faster than Path)
+        return self.previous.get(str(rel)) == digest and (
+            not self._look or os.path.isfile(f"{self.work}/{rel}"))  # noqa: PTH113 (3x faster)
 
     def path(self, rel: PurePosixPath) -> Path:
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
@@ -223,10 +227,11 @@ class SiteWriter:
                 _remove_empty_parents(self.work, (self.work / gone).parent)
         else:
             _prune(self.work, set(self.expected))
-        manifest = {str(rel): digest for rel, digest in sorted(self.expected.items())}
-        ident = hashlib.sha256(json.dumps(manifest).encode()).hexdigest()[:20]
+        manifest = dict(sorted((str(rel), digest) for rel, digest in self.expected.items()))
+        data = json.dumps(manifest).encode()
+        ident = hashlib.sha256(data).hexdigest()[:20]
         self.trees.mkdir(parents=True, exist_ok=True)
-        put(self.trees / f"{ident}.json", json.dumps(manifest).encode())
+        put(self.trees / f"{ident}.json", data)
         _write_marker(self.work, ident)
         self.work.chmod(0o755)
         if not self.output_dir.exists():

@@ -10,7 +10,7 @@ How it fits together:
   watcher has already recorded the new mtime by then, so that save is never acted on. So its
   watcher is switched off (:class:`_NoPolling`), and :class:`_Session` looks at the content
   folder and the theme folders whenever inotify says something there changed (every 50 ms
-  where there is no inotify), waits until 100 ms have passed since the newest save with
+  where there is no inotify), waits until 50 ms have passed since the newest save with
   nothing else changing (a burst of saves gives one build), runs
   :func:`generator.build.build` in a thread (the build is incremental by itself), then calls
   ``LiveReloadHandler.reload_waiters`` on the event loop, which has no such window. Every
@@ -56,7 +56,7 @@ from .render import DEFAULT_THEME, theme_dirs
 
 POLL_SECONDS = 0.05  # without inotify
 SAFETY_SECONDS = 1.0  # with inotify, a look this often all the same
-QUIET_SECONDS = 0.1  # a burst of saves closer together than this gives one build
+QUIET_SECONDS = 0.05  # a burst of saves closer together than this gives one build
 SLOW_BUILD_SECONDS = 2.0  # after this, the build's progress messages are printed
 log = logging.getLogger(__name__)
 STATUS_URL = "/__microsite/status.json"
