@@ -77,6 +77,11 @@ class Post:
     def line(self, key: str) -> int:
         return dict(self.lines).get(key, 1)
 
+    def __hash__(self) -> int:
+        # A few distinguishing fields: equal records hash alike, and a preview looks
+        # records up by value at every build (see incremental.Fingerprints).
+        return hash((self.title, self.body))
+
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
     """``2024-05-01``, ``2024-05-01 09:30`` (site time zone) or ISO 8601 with an offset."""

@@ -40,6 +40,9 @@ class Meta:
     feeds: tuple[tuple[str, str, str], ...] = ()  # (MIME type, title, site path)
     noindex: bool = False
 
+    def __hash__(self) -> int:
+        return hash((self.canonical, self.title))  # a few fields suffice, as for site.Card
+
 
 @dataclass(frozen=True, slots=True)
 class Nav:
@@ -100,6 +103,11 @@ class PreviewItem:
     image: str
     image_alt: str
     share: Share
+
+    def __hash__(self) -> int:
+        return hash((self.url, self.title))  # a few fields suffice, as for site.Card
+
+
 TYPE_RSS = "application/rss+xml"
 TYPE_ATOM = "application/atom+xml"
 

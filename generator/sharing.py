@@ -52,6 +52,9 @@ class Share:
     links: tuple[ShareLink, ...]
     quotes: tuple[tuple[str, str, int], ...] = ()  # (quote, X link, weighted length)
 
+    def __hash__(self) -> int:
+        return hash(self.tweet.full)  # a few fields suffice, as for site.Card
+
 
 def _campaign_fields(campaign: Campaign | None) -> dict[str, Any]:
     if campaign is None:

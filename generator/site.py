@@ -50,6 +50,9 @@ class Card:
     draft: bool = False
     scheduled: bool = False
 
+    def __hash__(self) -> int:
+        return hash((self.url, self.title))  # a few fields suffice (equal records, equal hashes)
+
 
 @dataclass(frozen=True, slots=True)
 class Article:
@@ -73,6 +76,9 @@ class Article:
         return Card(p.title, self.url, p.date, p.lang, p.campaign, p.summary, p.image,
                     p.image_alt, self.tags, p.draft, self.scheduled)
 
+    def __hash__(self) -> int:
+        return hash((self.url, self.post))  # a few fields suffice (equal records, equal hashes)
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:
@@ -84,6 +90,9 @@ class Listing:
     lang: str
     urls: tuple[str, ...]  # one site path per page
     pages: tuple[tuple[Card, ...], ...]
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.key, self.lang, self.urls))  # as for Card
 
 
 @dataclass(frozen=True, slots=True)
