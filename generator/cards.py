@@ -247,6 +247,7 @@ def _renderer_identity() -> str:
     return "".join(f"\0{part}" for part in parts)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # a rebuild asks again for every unchanged card
 def card_key(spec: CardSpec) -> str:
     """Content hash of the spec, the renderer and the fonts and libraries that draw it."""
     fields = (spec.title, spec.campaign, spec.site, spec.color, spec.lang)

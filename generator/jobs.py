@@ -77,13 +77,21 @@ class Job:
         """Changes whenever anything this job's output depends on changes."""
         prints = prints or Fingerprints()
         h = hashlib.sha256(salt.encode())
-        feed = prints._feed
-        for part in (self.path, self.kind, self.template, self.feed, str(self.source),
-                     self.digest_extra):
-            feed(h, part)
+        # Plain values go in together, as the repr of a tuple (exact for str, int, bool and
+        # None); records by their digests, which Fingerprints keeps.
+        plain: list[object] = [self.path, self.kind, self.template, str(self.source),
+                               self.digest_extra]
+        if self.feed is not None:
+            h.update(prints.of(self.feed))
         for key, value in self.context:
-            h.update(key.encode())
-            feed(h, value)
+            kind = type(value)
+            if kind is str or kind is bool or kind is int or value is None:
+                plain.append(key)
+                plain.append(value)
+            else:
+                h.update(b"%s=o" % key.encode())
+                prints._feed(h, value)
+        h.update(repr(plain).encode("utf-8", "surrogatepass"))
         h.update(self.data)
         return h.hexdigest()
 
