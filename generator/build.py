@@ -202,10 +202,10 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
     return None, None
 
 
-def _write_slice(env: jinja2.Environment, tmp: Path, cache_dir: Path
+def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path]
                  ) -> Callable[[Sequence[Job]], list[int]]:
     def run(jobs: Sequence[Job]) -> list[int]:
-        cards = CardCache(cache_dir)
+        cards = CardCache(card_folders)
         sizes = []
         for job in jobs:
             target = tmp / output_file(job.path)
@@ -218,7 +218,6 @@ def _write_slice(env: jinja2.Environment, tmp: Path, cache_dir: Path
                                  ) from exc
             put(target, data)
             sizes.append(len(data))
-        cards.save()
         return sizes
     return run
 
@@ -398,6 +397,7 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     # Cards are the slowest jobs: deal them out evenly among the processes.
     todo.sort(key=lambda job: job.kind != "card")
     todo = [job for k in range(processes) for job in todo[k::processes]]
-    with tempfile.TemporaryDirectory() as scratch:
-        cache_dir = options.cache_dir if options.cache else Path(scratch)
-        map_slices(_write_slice(env, work, cache_dir), todo, processes, minimum=150)
+    # Cards are named by their content hash: one already in output/ or in the tree being
+    # updated is copied instead of drawn again (without the cache, always drawn).
+    folders = [options.output_dir / "cards", work / "cards"] if options.cache else []
+    map_slices(_write_slice(env, work, folders), todo, processes, minimum=150)

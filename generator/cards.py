@@ -14,6 +14,7 @@ import logging
 import re
 import struct
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -22,8 +23,7 @@ import PIL
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from .colors import AA_TEXT, contrast, readable_on
-from .png import Backdrop
-from .store import Store
+from .png import SIGNATURE, Backdrop
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ BAND_TOP = 548
 SITE_BOX = (MARGIN, WIDTH - MARGIN, BAND_TOP, HEIGHT)
 WHITE, INK = "#ffffff", "#111111"
 ELLIPSIS = "…"
+_PNG_END = b"IEND\xaeB`\x82"  # the IEND chunk and its CRC: the last bytes of every PNG
 MEMO_LIMIT = 50_000  # measured widths kept per process (~100 bytes each)
 WORD_LIMIT = 2_000  # rasterised words kept per process (~15 KB each)
 # Palette indices: the card is drawn straight into a 16-colour palette image. Text is
@@ -257,31 +258,29 @@ def card_key(spec: CardSpec) -> str:
 
 
 class CardCache:
-    """Finished cards in the build's ``Store`` under their ``card_key``; ``rendered`` counts
-    actual draws. New cards are kept when ``save`` is called (one transaction for all)."""
+    """Finished cards are kept where they are published: ``cards/<card_key>.png`` in the
+    site's trees (``output/`` and the spare). A card whose key is found in one of
+    ``folders`` is read, not drawn; ``rendered`` counts actual draws."""
 
-    def __init__(self, cache_dir: Path) -> None:
-        self.store = Store(cache_dir)
+    def __init__(self, folders: Sequence[Path]) -> None:
+        self.folders = tuple(folders)
         self.rendered = 0
         self._fonts: FontBook | None = None  # loaded only when something must be drawn
-        self._new: dict[str, bytes] = {}
 
     def get(self, spec: CardSpec) -> bytes:
-        """The card's PNG bytes: from the cache when there, else drawn."""
-        key = card_key(spec)
-        known = self._new.get(key) or self.store.get("card", key)
-        if known is not None:
-            return known
+        """The card's PNG bytes: a finished copy when there is one, else drawn."""
+        name = f"{card_key(spec)}.png"
+        for folder in self.folders:
+            try:
+                data = (folder / name).read_bytes()
+            except OSError:
+                continue
+            if data.startswith(SIGNATURE) and data.endswith(_PNG_END):  # not cut short
+                return data
         if self._fonts is None:
             self._fonts = FontBook()
-        data = self._new[key] = render_card(spec, self._fonts)
         self.rendered += 1
-        return data
-
-    def save(self) -> None:
-        """Keep the cards drawn since the last ``save``."""
-        self.store.put_many("card", self._new.items())
-        self._new.clear()
+        return render_card(spec, self._fonts)
 
 
 def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, int],

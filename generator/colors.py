@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 AA_TEXT = 4.5
 
 
@@ -16,6 +18,7 @@ def _hex(rgb: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{max(0, min(255, round(c))):02x}" for c in rgb)
 
 
+@functools.lru_cache(maxsize=1024)
 def luminance(color: str) -> float:
     def channel(value: int) -> float:
         c = value / 255
@@ -34,6 +37,7 @@ def _mix(color: str, toward: str, amount: float) -> str:
     return _hex(tuple(ci + (ti - ci) * amount for ci, ti in zip(c, t, strict=True)))  # type: ignore[arg-type]
 
 
+@functools.lru_cache(maxsize=1024)  # pages ask for the same few campaign colours again and again
 def readable_on(color: str, background: str, ratio: float = AA_TEXT) -> str:
     """``color``, darkened or lightened just enough to reach ``ratio`` against ``background``."""
     target = "#000000" if luminance(background) > 0.18 else "#ffffff"

@@ -25,7 +25,9 @@ from .markup import QUOTE_PLACEHOLDER, SITE
 from .source import TextError, YamlProblem, load_yaml, read_text
 from .urls import Urls
 
-_MARKER = re.compile(r'(\b(?:href|src|content|action)=")' + re.escape(SITE) + r'([^"]*)"')
+# Found by its literal start (fast on long pages); the attribute before it is checked after.
+_MARKER = re.compile('="' + re.escape(SITE) + r'([^"]*)"')
+_MARKED_ATTRIBUTE = re.compile(r"\b(?:href|src|content|action)\Z")
 _QUOTE = re.compile(re.escape(QUOTE_PLACEHOLDER).replace(r"\{\}", r"(\d+)"))
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "sd", "yi", "dv", "ckb"})
 DEFAULT_THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
@@ -171,7 +173,12 @@ def bind_links(html: str, resolve: Callable[[str], str]) -> str:
     """Turn ``site:`` markers in attributes into real links (relative or absolute)."""
     if SITE not in html:  # most bodies link nowhere inside the site: skip the regex scan
         return html
-    return _MARKER.sub(lambda m: f'{m.group(1)}{resolve(m.group(2))}"', html)
+
+    def bind(m: re.Match[str]) -> str:
+        if not _MARKED_ATTRIBUTE.search(html, max(0, m.start() - 8), m.start()):
+            return m.group(0)
+        return f'="{resolve(m.group(1))}"'
+    return _MARKER.sub(bind, html)
 
 
 def fill_quotes(html: str, render_quote: Callable[[int], str]) -> str:

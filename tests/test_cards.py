@@ -282,28 +282,25 @@ def test_card_key_is_short_hex_and_changes_with_every_field() -> None:
     assert card_key(base) == card_key(spec("Math Night"))
 
 
-def test_cache_returns_identical_bytes_without_redrawing(tmp_path: Path) -> None:
-    cache_dir = tmp_path / ".cache"
-    cache = CardCache(cache_dir)
-    first = cache.get(spec("Math Night"))
-    assert cache.get(spec("Math Night")) == first
-    assert cache.rendered == 1
-    assert first == render_card(spec("Math Night"))
-    cache.save()
-    assert [p.name for p in cache_dir.iterdir() if p.suffix == ".sqlite"] == ["cache.sqlite"]
+def test_a_finished_card_is_read_not_drawn_again(tmp_path: Path) -> None:
+    published, spare = tmp_path / "output" / "cards", tmp_path / ".output.spare" / "cards"
+    first = CardCache([published, spare])
+    data = first.get(spec("Math Night"))
+    assert first.rendered == 1
+    assert data == render_card(spec("Math Night"))
+    spare.mkdir(parents=True)
+    (spare / f"{card_key(spec('Math Night'))}.png").write_bytes(data)
 
-    later_build = CardCache(cache_dir)  # a rebuild: a new cache over the same folder
-    assert later_build.get(spec("Math Night")) == first
+    later_build = CardCache([published, spare])  # a rebuild finds it by its content hash
+    assert later_build.get(spec("Math Night")) == data
     assert later_build.rendered == 0
     later_build.get(spec("Reading Night"))
     assert later_build.rendered == 1
 
 
-def test_a_damaged_cache_file_is_replaced_not_fatal(tmp_path: Path) -> None:
-    cache_dir = tmp_path / ".cache"
-    cache_dir.mkdir()
-    (cache_dir / "cache.sqlite").write_bytes(b"this is not a database" * 100)
-    cache = CardCache(cache_dir)
-    assert cache.get(spec("Math Night")) == render_card(spec("Math Night"))
-    cache.save()
-    assert CardCache(cache_dir).get(spec("Math Night")) == render_card(spec("Math Night"))
+def test_a_card_file_cut_short_is_drawn_again(tmp_path: Path) -> None:
+    data = render_card(spec("Math Night"))
+    (tmp_path / f"{card_key(spec('Math Night'))}.png").write_bytes(data[:-20])
+    cache = CardCache([tmp_path])
+    assert cache.get(spec("Math Night")) == data
+    assert cache.rendered == 1

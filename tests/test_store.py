@@ -1,0 +1,39 @@
+"""The build cache's SQLite file: shared by processes, and never fatal when damaged."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from generator.store import FILE_NAME, Store
+
+
+def test_values_survive_to_the_next_build_and_across_fork(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert store.get("markup", "a") is None
+    store.put_many("markup", [("a", b"first"), ("b", b"second")])
+    pid = os.fork()
+    if pid == 0:  # a worker process writes through its own connection
+        Store(tmp_path).put_many("card", [("c", b"third")])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    later = Store(tmp_path)
+    assert (later.get("markup", "a"), later.get("markup", "b")) == (b"first", b"second")
+    assert later.get("card", "c") == b"third"
+    assert later.get("card", "a") is None  # kinds are kept apart
+
+
+def test_a_damaged_file_is_replaced_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_bytes(b"this is not a database" * 100)
+    store = Store(tmp_path)
+    assert store.get("markup", "a") is None
+    store.put_many("markup", [("a", b"kept")])
+    assert Store(tmp_path).get("markup", "a") == b"kept"
+
+
+def test_an_unwritable_folder_only_costs_speed(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    store = Store(blocked)
+    store.put_many("markup", [("a", b"lost")])
+    assert store.get("markup", "a") is None
