@@ -284,6 +284,8 @@ def _links(units: str) -> list[tuple[int, int, int]]:
 
 def _unit_offsets(text: str) -> list[int]:
     """For each code point of ``text`` (and its end), its offset in UTF-16 code units."""
+    if not text or max(text) <= "\uffff":  # no surrogate pairs: offsets are indexes
+        return list(range(len(text) + 1))
     return [0, *accumulate(2 if ord(ch) > 0xFFFF else 1 for ch in text)]
 
 
@@ -376,8 +378,16 @@ def _emoji_pattern() -> re.Pattern[str]:
     )
 
 
+# Every sequence the pattern knows has one of these: ZWJ, VS16, the keycap mark, a skin
+# tone, a regional indicator or a tag character. Text without any has no sequence to find.
+_EMOJI_HINT = re.compile("[\u200d\ufe0f\u20e3\U0001f1e6-\U0001f1ff\U0001f3fb-\U0001f3ff"
+                         "\U000e0020-\U000e007f]")
+
+
 def emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Emoji sequences of more than one code point in ``text`` (already NFC)."""
+    if not _EMOJI_HINT.search(text):
+        return ()
     return tuple(m.span() for m in _emoji_pattern().finditer(text))
 
 
@@ -476,7 +486,9 @@ _HANGUL_JOINS = frozenset((("L", "L"), ("L", "V"), ("L", "LV"), ("L", "LVT"), ("
                            ("LV", "T"), ("V", "V"), ("V", "T"), ("LVT", "T"), ("T", "T")))
 
 
-_SIMPLE = re.compile(r"[\x00-\u02ff]*")
+# Characters that never join a neighbour: Latin and its symbols, and the punctuation and
+# currency blocks without their format characters (U+2028-U+202F, U+205F-U+206F).
+_SIMPLE = re.compile("[\x00-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20c0]*")
 _SIMPLE_CLUSTERS = re.compile(r"\r\n|.", re.DOTALL)
 _JOINING = re.compile("[\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff\uac00-\ud7a3"
                       "\U0001f1e6-\U0001f1ff\U0001f3fb-\U0001f3ff]")

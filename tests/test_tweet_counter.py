@@ -7,6 +7,7 @@ sequence 2; NFC first) and checked against the official twitter-text 3.1 from np
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from generator.social import weighted_length
 from generator.tweetcount import (
     MAX_WEIGHTED_LENGTH,
+    _emoji_pattern,
     emoji_spans,
     graphemes,
     tweet_check,
@@ -191,3 +193,16 @@ def test_emoji_spans_cover_whole_sequences() -> None:
 ])
 def test_graphemes_keep_user_perceived_characters_whole(text: str, clusters: list[str]) -> None:
     assert list(graphemes(text)) == clusters
+
+
+def test_the_quick_emoji_check_never_skips_a_sequence() -> None:
+    """emoji_spans skips text without a joiner, VS16, keycap, tone, flag or tag character;
+    the full pattern must agree on random mixes of every kind of character."""
+    pieces = ["a", " ", "#", "1", "©", "‼", "\u2764", "\ufe0f", "\u200d", "\u20e3", "👍",
+              "🏽", "👨", "👩", "👧", "🇺", "🇸", "🏴", "\U000e0067", "\U000e007f", "🏳", "🌈",
+              "\u2640", "\u2695"]
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        expected = tuple(m.span() for m in _emoji_pattern().finditer(text))
+        assert emoji_spans(text) == expected, text
