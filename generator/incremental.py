@@ -59,7 +59,8 @@ class Fingerprints:
     """
 
     def __init__(self, *, remember: bool = False) -> None:
-        self._seen: dict[int, tuple[object, bytes]] = {}
+        # id → (record, digest) for this build; the record is kept alive so its id is unique
+        self.seen: dict[int, tuple[object, bytes]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
         # With ``remember`` (a preview), records equal to one of the last two builds' reuse
         # its digest: a rebuild makes new but mostly equal records, and comparing them is
@@ -72,11 +73,13 @@ class Fingerprints:
 
     def next_build(self) -> None:
         """Forget the last build's objects (a preview builds again and again)."""
-        self._seen.clear()
+        self.seen.clear()
         if self._remember:
-            # Deleted in place: a new dict would hash every record again.
-            for stale in [k for k, v in self._values.items() if v[1] != self._build]:
-                del self._values[stale]
+            # Records no build has used for a while go (in place: a new dict would hash every
+            # record again). An edit leaves only a few behind, so every few builds will do.
+            if self._build % 8 == 0:
+                for stale in [k for k, v in self._values.items() if v[1] < self._build - 1]:
+                    del self._values[stale]
             self._build += 1
 
     def of(self, value: object) -> bytes:
@@ -84,7 +87,7 @@ class Fingerprints:
             h = hashlib.sha256()
             self._feed(h, value)
             return h.digest()
-        found = self._seen.get(id(value))
+        found = self.seen.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
         digest = self._recalled(value) if self._remember else None
@@ -92,7 +95,7 @@ class Fingerprints:
             digest = self._compute(value)
             if self._remember and self._by_value.get(type(value)):
                 self._values[value] = [digest, self._build]
-        self._seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
+        self.seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
         return digest
 
     def _recalled(self, value: object) -> bytes | None:

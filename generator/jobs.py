@@ -83,13 +83,19 @@ class Job:
                                self.digest_extra]
         if self.feed is not None:
             h.update(prints.of(self.feed))
+        seen = prints.seen  # records shared by many jobs (nav, config) are looked up inline
         for key, value in self.context:
             kind = type(value)
             if kind is str or kind is bool or kind is int or value is None:
                 plain.append(key)
                 plain.append(value)
+                continue
+            h.update(b"%s=o" % key.encode())
+            found = seen.get(id(value))
+            if found is not None and found[0] is value:
+                h.update(b"o")
+                h.update(found[1])
             else:
-                h.update(b"%s=o" % key.encode())
                 prints._feed(h, value)
         h.update(repr(plain).encode("utf-8", "surrogatepass"))
         h.update(self.data)

@@ -226,7 +226,7 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
                                         "(a draft, scheduled, or has errors)"))
                 return SITE
             return SITE + target
-        return _SOURCE_LINK.sub(swap, html)
+        return _SOURCE_LINK.sub(swap, html) if SOURCE in html else html
 
     tag_names: dict[tuple[str, str], str] = {}
     articles: dict[str, list[Article]] = defaultdict(list)
@@ -242,10 +242,11 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
             tag_names.setdefault((post.lang, slug), tag)
             tag_links.append(Link(tag_names[(post.lang, slug)], urls.tag(post.lang, slug),
                                   key=slug))
+        versions = by_key[post.key]
         translations = tuple(
             Link(other.title, url_of[other.rel], other.lang)
-            for other in sorted(by_key[post.key], key=lambda p: cfg.all_languages.index(p.lang))
-            if other is not post)
+            for other in sorted(versions, key=lambda p: cfg.all_languages.index(p.lang))
+            if other is not post) if len(versions) > 1 else ()
         articles[post.lang].append(Article(
             post=post, url=url_of[post.rel], html=link_sources(post, body.html),
             quotes=body.quotes, headings=body.headings, tags=tuple(tag_links),

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 _NOT_SLUG = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # tags recur on every post that has them
 def slugify(text: str) -> str:
     """A URL-safe name: ASCII when the text has Latin letters, Unicode words otherwise."""
     folded = unicodedata.normalize("NFKD", text)
