@@ -408,12 +408,28 @@ class _OutputFiles(web.StaticFileHandler):
 
     async def get(self, path: str, include_body: bool = True) -> None:
         try:
-            await super().get(path, include_body)
+            self.path = self.parse_url_path(path)
+            found = self.validate_absolute_path(
+                self.root, self.get_absolute_path(self.root, self.path))
         except web.HTTPError as exc:
             # Outside output/ or a folder without index.html: the same answer as a missing file.
             raise web.HTTPError(404 if exc.status_code == 403 else exc.status_code) from None
         except ValueError:  # e.g. a NUL byte in the path
             raise web.HTTPError(400) from None
+        if found is None:  # answered already (a folder's address without its slash)
+            return
+        # The file in one read, not its size first and its bytes later: a build may swap
+        # output/ in between, and the answer must not mix two builds (nor lose the connection).
+        try:
+            with open(found, "rb") as handle:  # noqa: PTH123 (a str path from tornado)
+                data = handle.read()
+        except OSError:
+            raise web.HTTPError(404) from None
+        self.absolute_path = found
+        self.set_header("Content-Type", self.get_content_type())
+        self.set_header("Content-Length", len(data))
+        if include_body:
+            self.write(data)
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
         found = super().validate_absolute_path(root, absolute_path)
@@ -421,9 +437,6 @@ class _OutputFiles(web.StaticFileHandler):
         if found is not None and not os.path.realpath(found).startswith(real_root + os.sep):
             raise web.HTTPError(404)
         return found
-
-    def should_return_304(self) -> bool:
-        return False  # a preview must always show the newest bytes
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         status = self.session.status
