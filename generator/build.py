@@ -36,7 +36,7 @@ from .output import SiteWriter, put
 from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
-from .site import Site, build_site, published
+from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
 from .workers import cpu_count, map_slices
@@ -76,6 +76,7 @@ class BuildState:
     # The Jinja environment (compiled templates) and template salts, while neither the
     # site salt nor any template file changes.
     templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None
+    site: SiteMemo | None = None  # the last site, when only bodies may have changed since
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +276,15 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
                         state.bodies if state else None) if options.cache else None
     say(f"Rendering {len(kept)} posts and pages…")
     bodies = render_bodies(cfg, kept, cache, processes)
-    site, site_problems = build_site(cfg, kept, bodies, now, future=options.future)
-    problems.extend(site_problems)
+    # A preview whose last build differed only in bodies puts the new ones into that site.
+    site = refresh_site(state.site, cfg, kept, bodies, now, future=options.future) \
+        if state else None
+    site_problems: list[Problem] = []
+    if site is None:
+        site, site_problems = build_site(cfg, kept, bodies, now, future=options.future)
+        problems.extend(site_problems)
+    if state is not None:
+        state.site = remember_site(kept, bodies, options.future, site, site_problems)
     raise_if_errors(problems)
     shares = share_site(site, options.cache_dir if options.cache else None, processes,
                         state.shares if state else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 
@@ -315,3 +315,66 @@ def published(posts: Iterable[Post], now: datetime, *, drafts: bool, future: boo
             continue
         kept.append(post)
     return kept, scheduled
+
+
+@dataclass(frozen=True, slots=True)
+class SiteMemo:
+    """What a preview keeps of its last build's site, for :func:`refresh_site`."""
+
+    posts: tuple[Post, ...]  # as given to build_site
+    bodies: Mapping[PurePosixPath, Rendered]
+    future: bool
+    site: Site
+
+
+def remember_site(posts: Sequence[Post], bodies: Mapping[PurePosixPath, Rendered],
+                  future: bool, site: Site, problems: Sequence[Problem]) -> SiteMemo | None:
+    """A memo of a clean build (one with problems is always built again in full)."""
+    return None if problems else SiteMemo(tuple(posts), dict(bodies), future, site)
+
+
+def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
+                 bodies: Mapping[PurePosixPath, Rendered], now: datetime, *,
+                 future: bool = False) -> Site | None:
+    """The last build's site with new bodies put in, when only bodies changed: the same
+    settings, the same posts with the same front matter, each still on the same side of
+    ``now``. Listings, links and cards show no body, so they stay as they were. None when
+    anything else changed, or a new body has a problem: then :func:`build_site` it is."""
+    if memo is None or memo.future != future or cfg != memo.site.cfg \
+            or len(posts) != len(memo.posts):
+        return None
+    changed: dict[PurePosixPath, Post] = {}
+    for new, old in zip(posts, memo.posts, strict=True):
+        if new is not old:
+            if new.rel != old.rel or _shown_fields(new) != _shown_fields(old):
+                return None
+            changed[new.rel] = new
+        elif bodies[new.rel] is not memo.bodies.get(new.rel):
+            changed[new.rel] = new
+    articles = {a.post.rel: a for a in memo.site.articles}
+    if future and any(a.scheduled != (a.post.date is not None and a.post.date > now)
+                      for a in articles.values()):
+        return None
+    url_of = {rel: a.url for rel, a in articles.items()}
+    fresh: dict[int, Article] = {}
+    for rel, post in changed.items():
+        old_article = articles.get(rel)
+        body = bodies[rel]
+        if old_article is None or body.problems or (SOURCE in body.html and any(
+                PurePosixPath(m.group(1)) not in url_of for m in _SOURCE_LINK.finditer(body.html))):
+            return None
+        html = _SOURCE_LINK.sub(lambda m: SITE + url_of[PurePosixPath(m.group(1))], body.html)
+        fresh[id(old_article)] = replace(
+            old_article, post=replace(post, key=old_article.post.key), html=html,
+            quotes=body.quotes, headings=body.headings)
+    if not fresh:
+        return memo.site
+    languages = tuple(replace(lang, posts=tuple(fresh.get(id(a), a) for a in lang.posts),
+                              pages=tuple(fresh.get(id(a), a) for a in lang.pages))
+                      for lang in memo.site.languages)
+    return replace(memo.site, languages=languages)
+
+
+def _shown_fields(post: Post) -> tuple[object, ...]:
+    """Everything of a post but its body and where things are in its file."""
+    return tuple(getattr(post, f.name) for f in fields(post) if f.metadata.get("digest", True))

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from generator.build import BuildOptions, BuildReport, BuildState, build, prepare_spare
+from generator.errors import BuildError
 from generator.incremental import Fingerprints
 from generator.urls import Urls
 
@@ -230,3 +231,15 @@ def test_a_prepared_spare_tree_is_used_by_the_next_edit(site: Site) -> None:
     assert tree(site.root / "output") == site.clean()
     assert not prepare_spare(BuildOptions(content_dir=site.content,
                                           output_dir=site.root / "output"))
+
+
+def test_a_preview_body_edit_linking_another_post_matches_a_clean_build(site: Site) -> None:
+    site.build(state=True)
+    site.edit("content/posts/2026-03-05-second.md", "start with a greeting",
+              "start with a greeting, as in [our welcome](2026-03-01-welcome.md)")
+    site.build(state=True)
+    assert tree(site.root / "output") == site.clean()
+    site.edit("content/posts/2026-03-05-second.md", "[our welcome](2026-03-01-welcome.md)",
+              "[a post that isn't there](2026-03-02-missing.md)")
+    with pytest.raises(BuildError, match="2026-03-02-missing.md"):
+        site.build(state=True)
