@@ -241,5 +241,5 @@ def test_a_preview_body_edit_linking_another_post_matches_a_clean_build(site: Si
     assert tree(site.root / "output") == site.clean()
     site.edit("content/posts/2026-03-05-second.md", "[our welcome](2026-03-01-welcome.md)",
               "[a post that isn't there](2026-03-02-missing.md)")
-    with pytest.raises(BuildError, match="2026-03-02-missing.md"):
+    with pytest.raises(BuildError, match=r"2026-03-02-missing\.md"):
         site.build(state=True)
