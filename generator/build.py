@@ -29,7 +29,14 @@ from .content import Post, load_posts
 from .embeds import EmbedFeed, EmbedResult, load_embeds
 from .errors import BuildError, Problem, Severity, raise_if_errors, warning
 from .feeds import render_feed
-from .incremental import Fingerprints, input_stamp, site_salt, template_salts
+from .incremental import (
+    Fingerprints,
+    Interner,
+    JobDigests,
+    input_stamp,
+    site_salt,
+    template_salts,
+)
 from .jobs import Job, Planner
 from .markup import Markup, Rendered
 from .output import SiteWriter, put
@@ -77,6 +84,8 @@ class BuildState:
     # site salt nor any template file changes.
     templates: tuple[str, jinja2.Environment, dict[str, str]] | None = None
     site: SiteMemo | None = None  # the last site, when only bodies may have changed since
+    intern: Interner = field(default_factory=Interner)  # records keep their identity
+    jobs: JobDigests = field(default_factory=JobDigests)  # digests by what jobs are made of
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +165,9 @@ def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
          sizes: Mapping[str, tuple[int, int]] | None = None,
          embeds: Mapping[str, EmbedFeed] | None = None,
          shares: Mapping[str, Share] | None = None,
-         catalogue: Catalogue | None = None) -> list[Job]:
+         catalogue: Catalogue | None = None, intern: Interner | None = None) -> list[Job]:
     planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares,
-                      catalogue=catalogue or Catalogue.load(themes))
+                      catalogue=catalogue or Catalogue.load(themes), intern=intern)
     jobs = list(planner.jobs())
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())
@@ -290,7 +299,10 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
                         state.shares if state else None)
     problems.extend(sharing_problems(site, shares))
     catalogue = Catalogue.load(themes)
+    if state is not None:
+        state.intern.next_build()
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
+                intern=state.intern if state else None,
                 embeds=embeds.feeds, shares=shares, catalogue=catalogue)
     raise_if_errors(clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
@@ -301,8 +313,11 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     env, salts = _environment(cfg, themes, catalogue, salt, state)
     shown = sum(len(lang.posts) for lang in site.languages)
     prints = state.prints if state else Fingerprints()
+    if state is not None:
+        state.jobs.next_build()
     todo = _update(options, env, jobs, salt, salts, prints, say, processes, stamp,
-                   {"posts": shown, "warnings": _noted(problems[early:])})
+                   {"posts": shown, "warnings": _noted(problems[early:])},
+                   state.jobs if state else None)
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started, posts=shown, scheduled=scheduled,
@@ -331,17 +346,29 @@ def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, 
     return env, salts
 
 
+def _digest(job: Job, salt: str, prints: Fingerprints, known: JobDigests | None) -> str:
+    """The job's digest; a preview finds most of them again by what the job is made of."""
+    if known is None:
+        return job.digest(salt, prints)
+    key = known.key(job, salt)
+    digest = known.get(key)
+    if digest is None:
+        digest = job.digest(salt, prints)
+        known.put(key, job, digest)
+    return digest
+
+
 def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
             salts: dict[str, str], prints: Fingerprints, say: Progress, processes: int,
-            stamp: str, facts: dict[str, Any]) -> list[Job]:
+            stamp: str, facts: dict[str, Any], known: JobDigests | None = None) -> list[Job]:
     """Make the files whose digest changed in a work tree and swap it in; the jobs made."""
     with tempfile.TemporaryDirectory() as scratch:
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
         try:
             prints.next_build()
-            digests = {output_file(job.path): job.digest(salt + salts.get(job.template, ""),
-                                                         prints) for job in jobs}
+            digests = {output_file(job.path): _digest(job, salt + salts.get(job.template, ""),
+                                                      prints, known) for job in jobs}
             if writer.up_to_date(digests):
                 todo = []
             else:

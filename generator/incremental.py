@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import jinja2.meta
@@ -25,6 +25,7 @@ from .config import SiteConfig
 from .errors import BuildError, Problem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _CODE = Path(__file__).resolve().parent
 
 
@@ -258,3 +259,66 @@ def _files(folder: Path) -> list[bytes]:
                 found.append(b"%s\0%d\0%d\n" % (os.fsencode(entry.path), st.st_size,
                                                  st.st_mtime_ns))
     return found
+
+
+class Interner:
+    """For a preview: a record equal to one made by the last builds is swapped for that
+    older one, so records that did not change keep their identity from build to build (and
+    whatever depends on them can be recognised by identity alone)."""
+
+    def __init__(self) -> None:
+        self._known: dict[object, list[Any]] = {}  # record → [itself, last build seen]
+        self._build = 0
+
+    def next_build(self) -> None:
+        if self._build % 8 == 0:
+            for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
+                del self._known[stale]
+        self._build += 1
+
+    def __call__(self, value: T) -> T:
+        entry = self._known.get(value)
+        if entry is None:
+            self._known[value] = [value, self._build]
+            return value
+        entry[1] = self._build
+        return entry[0]  # type: ignore[no-any-return]
+
+
+class JobDigests:
+    """For a preview: each job's digest, found again by what the job is made of: its own
+    fields and the identity of each record in its context (see :class:`Interner`). A job
+    whose records are all the very objects of a previous build needs no hashing at all."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, ...], list[Any]] = {}  # key → [digest, build, the job]
+        self._build = 0
+
+    def next_build(self) -> None:
+        if self._build % 8 == 0:
+            for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
+                del self._known[stale]
+        self._build += 1
+
+    @staticmethod
+    def key(job: Any, salt: str) -> tuple[Any, ...]:
+        parts: list[Any] = [salt, job.path, job.kind, job.template, id(job.feed), job.source,
+                            job.digest_extra, job.data]
+        for name, value in job.context:
+            kind = type(value)
+            parts.append(name)
+            parts.append(value if kind is str or kind is bool or kind is int or value is None
+                         else (kind, id(value)))
+        return tuple(parts)
+
+    def get(self, key: tuple[Any, ...]) -> str | None:
+        entry = self._known.get(key)
+        if entry is None:
+            return None
+        entry[1] = self._build
+        return entry[0]  # type: ignore[no-any-return]
+
+    def put(self, key: tuple[Any, ...], job: Any, digest: str) -> None:
+        # The job is kept so that the objects whose ids are in the key stay alive (an id is
+        # unique only while its object lives).
+        self._known[key] = [digest, self._build, job]

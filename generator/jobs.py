@@ -7,7 +7,7 @@ incremental builds compare. Nothing here reads or writes files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,26 @@ class Job:
         return h.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Sizes:
+    """Width and height of each image, as templates ask for them (``x in image_sizes``,
+    ``image_sizes[x]``); frozen, so a preview can recognise it from one build to the next."""
+
+    pairs: tuple[tuple[str, tuple[int, int]], ...]
+    lookup: dict[str, tuple[int, int]] = field(compare=False, repr=False,
+                                               metadata={"digest": False})
+
+    @classmethod
+    def of(cls, sizes: Mapping[str, tuple[int, int]]) -> _Sizes:
+        return cls(tuple(sorted(sizes.items())), dict(sizes))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.lookup
+
+    def __getitem__(self, name: str) -> tuple[int, int]:
+        return self.lookup[name]
+
+
 CARD_SIZE = (1200, 630)
 FEED_ITEMS = 20  # newest posts in each feed
 PREVIEW_PAGE = 30  # posts per page of the writers' share preview
@@ -133,11 +153,15 @@ class Planner:
                  image_sizes: Mapping[str, tuple[int, int]] | None = None,
                  cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None,
                  shares: Mapping[str, Share] | None = None,
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None,
+                 intern: Callable[[Any], Any] | None = None) -> None:
         self.site = site
+        # A preview's interner: records equal to the last build's keep their identity.
+        self.intern: Callable[[Any], Any] = intern or (lambda value: value)
         self.cfg = site.cfg
         self.urls: Urls = site.urls
-        self.extra = {"image_sizes": dict(image_sizes or {}), **(extra or {})}
+        self.extra = {"image_sizes": self.intern(_Sizes.of(image_sizes or {})),
+                      **(extra or {})}
         self.image_sizes = dict(image_sizes or {})
         self.make_cards = cards
         self.embeds = dict(embeds or {})
@@ -153,17 +177,16 @@ class Planner:
         """The config with the site's and campaigns' names in ``lang`` (``translations:``)."""
         found = self._words.get(lang)
         if found is None:
-            found = self._words[lang] = self.cfg.localized(lang)
+            found = self._words[lang] = self.intern(self.cfg.localized(lang))
         return found
 
     def card(self, title: str, lang: str, campaign: Campaign | None) -> str:
         """A generated share image for a page without its own: its site path."""
         if not self.make_cards:
             return ""
-        spec = CardSpec(title=title, campaign=campaign.name if campaign else "",
-                        site=self.words(lang).title,
-                        color=campaign.color if campaign else self.cfg.campaigns[0].color,
-                        lang=lang)
+        spec = self.intern(CardSpec(
+            title=title, campaign=campaign.name if campaign else "", site=self.words(lang).title,
+            color=campaign.color if campaign else self.cfg.campaigns[0].color, lang=lang))
         path = self.urls.card(card_key(spec))
         self.cards[path] = spec
         return path
@@ -177,7 +200,7 @@ class Planner:
     def nav(self, lang: Language) -> Nav:
         found = self._navs.get(lang.lang)
         if found is None:
-            found = self._navs[lang.lang] = self._make_nav(lang)
+            found = self._navs[lang.lang] = self.intern(self._make_nav(lang))
         return found
 
     def _make_nav(self, lang: Language) -> Nav:
@@ -219,7 +242,7 @@ class Planner:
             image_alt = card_title
             size = CARD_SIZE if image else size
         self.images[path] = (image, image_alt)
-        return Meta(
+        meta: Meta = self.intern(Meta(
             title=full_title, heading=heading or title,
             description=description or words.description or title,
             canonical=self.urls.absolute(path), og_type=og_type,
@@ -228,7 +251,8 @@ class Planner:
             twitter_site=campaign.handle if campaign else
             next((c.handle for c in self.cfg.campaigns if c.handle), ""),
             alternates=tuple(alternates), feeds=tuple(feeds), noindex=noindex,
-        )
+        ))
+        return meta
 
     def t(self, lang: str, message: str) -> str:
         """An interface string in ``lang`` (page titles made here, not in templates)."""
@@ -342,11 +366,10 @@ class Planner:
             title = words.title if kind == "site" else f"{listing.title} · {words.title}"
             for fmt in ("rss", "atom"):
                 path = self.urls.feed(lang.lang, fmt, kind, listing.key)
-                spec = FeedSpec(fmt=fmt, title=title, link=self.urls.absolute(listing.urls[0]),
-                                self_url=self.urls.absolute(path),
-                                description=words.description, lang=lang.lang,
-                                author=words.title,
-                                items=tuple(items[c.url] for c in cards))
+                spec = self.intern(FeedSpec(
+                    fmt=fmt, title=title, link=self.urls.absolute(listing.urls[0]),
+                    self_url=self.urls.absolute(path), description=words.description,
+                    lang=lang.lang, author=words.title, items=tuple(items[c.url] for c in cards)))
                 yield Job(path, "feed", f"{listing.kind} feed", feed=spec)
 
     def site_files(self, pages: Sequence[Job]) -> Iterator[Job]:
@@ -370,11 +393,12 @@ class Planner:
         chunks = [items[i:i + PREVIEW_PAGE] for i in range(0, len(items), PREVIEW_PAGE)] or [()]
         first = self.urls.share_preview()
         paths = tuple(first if n == 1 else f"{first}page/{n}/" for n in range(1, len(chunks) + 1))
-        preview = Listing("preview", "", title, lang.lang, paths, tuple(() for _ in chunks))
+        preview = self.intern(Listing("preview", "", title, lang.lang, paths,
+                                      tuple(() for _ in chunks)))
         for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
             yield self.page(path, "share-preview.html", lang,
                             self.meta(path, title, "", noindex=True), "share preview",
-                            items=chunk, listing=preview, number=number)
+                            items=self.intern(chunk), listing=preview, number=number)
         for each in self.site.languages:
             mastodon = self.urls.mastodon_share(each.lang)
             yield self.page(mastodon, "mastodon.html", each,
