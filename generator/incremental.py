@@ -261,20 +261,26 @@ def _files(folder: Path) -> list[bytes]:
     return found
 
 
-class Interner:
-    """For a preview: a record equal to one made by the last builds is swapped for that
-    older one, so records that did not change keep their identity from build to build (and
-    whatever depends on them can be recognised by identity alone)."""
+class _Remembered:
+    """Entries ``key → [answer, last build used, …]`` kept for a few builds of a preview."""
 
     def __init__(self) -> None:
-        self._known: dict[object, list[Any]] = {}  # record → [itself, last build seen]
+        self._known: dict[Any, list[Any]] = {}
         self._build = 0
 
     def next_build(self) -> None:
+        """Every few builds, forget what the last two did not use (deleted in place: a new
+        dict would hash every key again)."""
         if self._build % 8 == 0:
             for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
                 del self._known[stale]
         self._build += 1
+
+
+class Interner(_Remembered):
+    """For a preview: a record equal to one made by the last builds is swapped for that
+    older one, so records that did not change keep their identity from build to build (and
+    whatever depends on them can be recognised by identity alone)."""
 
     def __call__(self, value: T) -> T:
         entry = self._known.get(value)
@@ -285,20 +291,10 @@ class Interner:
         return entry[0]  # type: ignore[no-any-return]
 
 
-class JobDigests:
+class JobDigests(_Remembered):
     """For a preview: each job's digest, found again by what the job is made of: its own
     fields and the identity of each record in its context (see :class:`Interner`). A job
     whose records are all the very objects of a previous build needs no hashing at all."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[Any, ...], list[Any]] = {}  # key → [digest, build, the job]
-        self._build = 0
-
-    def next_build(self) -> None:
-        if self._build % 8 == 0:
-            for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
-                del self._known[stale]
-        self._build += 1
 
     @staticmethod
     def key(job: Any, salt: str) -> tuple[Any, ...]:
