@@ -222,7 +222,8 @@ class Planner:
                 "cfg": self.words(lang.lang),
                 "nav": self.nav(lang), "rooted_links": False, "LINK_REL": LINK_REL,
                 "share": self.shares.get(path), **self.extra, **context}
-        return Job(path, "page", origin, template, tuple(sorted(full.items())))
+        # In the order written here (and the callers' keyword order): the same every build.
+        return Job(path, "page", origin, template, tuple(full.items()))
 
     def meta(self, path: str, title: str, description: str, *, heading: str = "",
              og_type: str = "website", campaign: Campaign | None = None,

@@ -7,6 +7,7 @@ the misses are spread over every core; a rebuild composes only what changed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Campaign, SiteConfig
+from .config import Campaign, ShareConfig, SiteConfig
 from .errors import Problem, warning
 from .site import Site
 from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links, share_url
@@ -109,7 +110,12 @@ def _compose(cfg: SiteConfig, mastodon_page: Callable[[str], str]
 
 
 def _key(cfg: SiteConfig, request: Request) -> str:
-    text = repr((SHARING_VERSION, cfg.base_url, cfg.share, request))
+    return _key_of(cfg.base_url, cfg.share, request)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a preview asks again for every unchanged page
+def _key_of(base_url: str, share: ShareConfig, request: Request) -> str:
+    text = repr((SHARING_VERSION, base_url, share, request))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
