@@ -86,6 +86,7 @@ class BuildState:
     site: SiteMemo | None = None  # the last site, when only bodies may have changed since
     intern: Interner = field(default_factory=Interner)  # records keep their identity
     jobs: JobDigests = field(default_factory=JobDigests)  # digests by what jobs are made of
+    planned: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # post and page jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +166,17 @@ def plan(site: Site, themes: Sequence[Path], *, live: bool = False,
          sizes: Mapping[str, tuple[int, int]] | None = None,
          embeds: Mapping[str, EmbedFeed] | None = None,
          shares: Mapping[str, Share] | None = None,
-         catalogue: Catalogue | None = None, intern: Interner | None = None) -> list[Job]:
+         catalogue: Catalogue | None = None, intern: Interner | None = None,
+         planned: dict[str, tuple[Any, ...]] | None = None) -> list[Job]:
+    """Every job of the site. A preview passes ``intern`` and ``planned`` (its last build's
+    post and page jobs, replaced by this build's) to reuse what did not change."""
     planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds, shares=shares,
-                      catalogue=catalogue or Catalogue.load(themes), intern=intern)
+                      catalogue=catalogue or Catalogue.load(themes), intern=intern,
+                      previous=dict(planned) if planned else None)
     jobs = list(planner.jobs())
+    if planned is not None:
+        planned.clear()
+        planned.update(planner.planned)
     jobs.extend(planner.site_files([j for j in jobs if j.kind == "page"]))
     jobs.extend(planner.card_jobs())
     jobs.extend(_copies(site.cfg, themes))
@@ -303,6 +311,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         state.intern.next_build()
     jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
                 intern=state.intern if state else None,
+                planned=state.planned if state else None,
                 embeds=embeds.feeds, shares=shares, catalogue=catalogue)
     raise_if_errors(clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)

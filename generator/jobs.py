@@ -154,10 +154,16 @@ class Planner:
                  cards: bool = True, embeds: Mapping[str, EmbedFeed] | None = None,
                  shares: Mapping[str, Share] | None = None,
                  catalogue: Catalogue | None = None,
-                 intern: Callable[[Any], Any] | None = None) -> None:
+                 intern: Callable[[Any], Any] | None = None,
+                 previous: Mapping[str, tuple[Any, ...]] | None = None) -> None:
         self.site = site
         # A preview's interner: records equal to the last build's keep their identity.
         self.intern: Callable[[Any], Any] = intern or (lambda value: value)
+        # A preview's post and page jobs from its last build, by page (see ``articles``),
+        # and this build's, for the next one.
+        self.previous = previous or {}
+        self.planned: dict[str, tuple[Any, ...]] = {}
+        self._card: tuple[str, CardSpec] | None = None  # the card the last meta() asked for
         self.cfg = site.cfg
         self.urls: Urls = site.urls
         self.extra = {"image_sizes": self.intern(_Sizes.of(image_sizes or {})),
@@ -189,6 +195,7 @@ class Planner:
             color=campaign.color if campaign else self.cfg.campaigns[0].color, lang=lang))
         path = self.urls.card(card_key(spec))
         self.cards[path] = spec
+        self._card = (path, spec)
         return path
 
     def card_jobs(self) -> Iterator[Job]:
@@ -281,17 +288,37 @@ class Planner:
             yield from self.feeds(lang)
 
     def articles(self, lang: Language) -> Iterator[Job]:
+        nav, words = self.nav(lang), self.words(lang.lang)
+        sizes = self.extra["image_sizes"]
         for article in (*lang.posts, *lang.pages):
-            post = article.post
-            campaign = self.words(lang.lang).campaign(post.campaign) if post.campaign else None
-            versions = {post.lang: article.url, **{t.lang: t.url for t in article.translations}}
-            meta = self.meta(article.url, post.title, post.summary,
-                             og_type="article" if post.kind == "post" else "website",
-                             campaign=campaign, alternates=self.alternates(versions),
-                             image=post.image, image_alt=post.image_alt, own_card=True)
-            template = "post.html" if post.kind == "post" else "page.html"
-            yield self.page(article.url, template, lang, meta, str(post.rel),
-                            article=article, campaign=campaign)
+            # The job depends on these objects alone (records keep their identity in a
+            # preview): when all are the very ones of the last build, so is the job.
+            inputs = (article, nav, words, self.shares.get(article.url), sizes,
+                      self.extra.get("live"))
+            last = self.previous.get(article.url)
+            if last is not None and all(a is b for a, b in zip(last[0], inputs, strict=True)):
+                _, job, card, image = last
+                if card is not None:
+                    self.cards[card[0]] = card[1]
+                self.images[article.url] = image
+            else:
+                self._card = None
+                job = self._article(lang, article)
+                card, image = self._card, self.images[article.url]
+            self.planned[article.url] = (inputs, job, card, image)
+            yield job
+
+    def _article(self, lang: Language, article: Article) -> Job:
+        post = article.post
+        campaign = self.words(lang.lang).campaign(post.campaign) if post.campaign else None
+        versions = {post.lang: article.url, **{t.lang: t.url for t in article.translations}}
+        meta = self.meta(article.url, post.title, post.summary,
+                         og_type="article" if post.kind == "post" else "website",
+                         campaign=campaign, alternates=self.alternates(versions),
+                         image=post.image, image_alt=post.image_alt, own_card=True)
+        template = "post.html" if post.kind == "post" else "page.html"
+        return self.page(article.url, template, lang, meta, str(post.rel),
+                         article=article, campaign=campaign)
 
     def _listing_feeds(self, listing: Listing) -> tuple[tuple[str, str, str], ...]:
         lang = listing.lang
