@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 or "/usr/bin/chromium", args=list(CHROMIUM_ARGS))
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/posts/{slug}/")
+            # After its first build the preview copies output/ into its spare tree (about a
+            # second per 2000 posts here); a writer's first save rarely comes sooner.
+            time.sleep(args.posts / 2000)
             for n in range(args.edits):
                 time.sleep(2.5)  # past livereload's quiet time after the previous reload
                 marker = f"Seen in the browser after edit {n}"

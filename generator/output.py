@@ -147,22 +147,38 @@ class SiteWriter:
         return data if isinstance(data, dict) else {}
 
     def prepare_spare(self) -> bool:
-        """Make the spare tree now, a copy of ``output/``, if there is none (a preview does
-        this while it waits, so that its first rebuild need not). True if it made one."""
+        """Bring the spare tree up to ``output/`` now (a preview does this while it waits, so
+        that its first rebuild only writes what the edit changed): a copy when there is no
+        spare, else only the files whose digests differ. True if anything was done."""
         ident = build_id(self.output_dir) if self.output_dir.is_dir() else None
-        if ident is None or self.spare.exists() or not self._manifest(ident):
+        current = self._manifest(ident)
+        if ident is None or not current:
             return False
-        fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
-                                      dir=self.output_dir.parent))
-        try:
-            shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
-                            dirs_exist_ok=True)
-            _write_marker(fresh, ident)  # the same files, built from the same digests
-            fresh.chmod(0o755)
-            fresh.rename(self.spare)
-        except BaseException:
-            shutil.rmtree(fresh, ignore_errors=True)
-            raise
+        if not self.spare.exists():
+            fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
+                                          dir=self.output_dir.parent))
+            try:
+                shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
+                                dirs_exist_ok=True)
+                _write_marker(fresh, ident)  # the same files, built from the same digests
+                fresh.chmod(0o755)
+                fresh.rename(self.spare)
+            except BaseException:
+                shutil.rmtree(fresh, ignore_errors=True)
+                raise
+            return True
+        spare_ident = build_id(self.spare)
+        if spare_ident is None or spare_ident == ident:
+            return False  # not a clean tree of ours (the next build redoes it), or current
+        older = self._manifest(spare_ident)
+        _write_marker(self.spare, _DIRTY)  # trusted again only once complete
+        for rel, digest in current.items():
+            if older.get(rel) != digest or not (self.spare / rel).is_file():
+                put(self.spare / rel, (self.output_dir / rel).read_bytes())
+        for gone in set(older) - set(current):
+            (self.spare / gone).unlink(missing_ok=True)
+            _remove_empty_parents(self.spare, (self.spare / gone).parent)
+        _write_marker(self.spare, ident)
         return True
 
     def _work_tree(self) -> tuple[Path, dict[str, str]]:

@@ -229,8 +229,9 @@ def test_a_prepared_spare_tree_is_used_by_the_next_edit(site: Site) -> None:
     # The prepared tree was updated in place and swapped in (a fresh copy has new files).
     assert (site.root / "output" / "about" / "index.html").stat().st_ino == kept
     assert tree(site.root / "output") == site.clean()
-    assert not prepare_spare(BuildOptions(content_dir=site.content,
-                                          output_dir=site.root / "output"))
+    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output")
+    assert prepare_spare(options)  # the spare was a build behind: brought up to date
+    assert not prepare_spare(options)
 
 
 def test_a_preview_body_edit_linking_another_post_matches_a_clean_build(site: Site) -> None:
@@ -243,3 +244,16 @@ def test_a_preview_body_edit_linking_another_post_matches_a_clean_build(site: Si
               "[a post that isn't there](2026-03-02-missing.md)")
     with pytest.raises(BuildError, match=r"2026-03-02-missing\.md"):
         site.build(state=True)
+
+
+def test_a_stale_spare_tree_is_brought_up_to_output(site: Site) -> None:
+    site.edit(*EDITS["config"])  # every page changes: the spare is now a build behind
+    site.build()
+    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output")
+    assert prepare_spare(options)
+    assert tree(site.root / ".output.spare") == tree(site.root / "output")
+    assert not prepare_spare(options)
+    site.edit(*EDITS["body"])
+    report = site.build()
+    assert "posts/second/" in report.rendered_paths and len(report.rendered_paths) < 15
+    assert tree(site.root / "output") == site.clean()
