@@ -70,12 +70,28 @@ def _write_marker(tree: Path, ident: str) -> None:
 
 def put(target: Path, data: bytes) -> None:
     """Write ``target`` in place: freeing a file's blocks is slow on many disks, so files of
-    the work tree are overwritten rather than replaced (the tree is marked dirty first)."""
+    the work tree are overwritten rather than replaced (the tree is marked dirty first).
+    A file the other tree shares (a hard link, see ``_link_or_copy``) is replaced instead:
+    writing through it would change the other tree too."""
+    try:
+        if target.stat().st_nlink > 1:
+            target.unlink()
+    except FileNotFoundError:
+        pass
     try:
         target.write_bytes(data)
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A second name for the same file where the file system allows it (no data copied, one
+    metadata update), else a copy. ``put`` never writes through a shared file."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -158,7 +174,7 @@ class SiteWriter:
             fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
                                           dir=self.output_dir.parent))
             try:
-                shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
+                shutil.copytree(self.output_dir, fresh, copy_function=_link_or_copy,
                                 dirs_exist_ok=True)
                 _write_marker(fresh, ident)  # the same files, built from the same digests
                 fresh.chmod(0o755)
@@ -191,8 +207,8 @@ class SiteWriter:
         fresh = Path(tempfile.mkdtemp(prefix=f".{self.output_dir.name}.new-",
                                       dir=self.output_dir.parent))
         if current and not self.spare.exists():
-            # A real copy, not hard links: the work tree's files are rewritten in place.
-            shutil.copytree(self.output_dir, fresh, copy_function=shutil.copyfile,
+            # Linked, not copied: ``put`` replaces a shared file rather than writing into it.
+            shutil.copytree(self.output_dir, fresh, copy_function=_link_or_copy,
                             dirs_exist_ok=True)
             _write_marker(fresh, _DIRTY)
             return fresh, current

@@ -257,3 +257,16 @@ def test_a_stale_spare_tree_is_brought_up_to_output(site: Site) -> None:
     report = site.build()
     assert "posts/second/" in report.rendered_paths and len(report.rendered_paths) < 15
     assert tree(site.root / "output") == site.clean()
+
+
+def test_a_linked_copy_never_changes_the_tree_it_was_made_from(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    site.build()
+    before = tree(site.root / "output")
+    site.edit(*EDITS["body"])
+    site.build()  # no spare yet: output/ is cloned by hard links, then the edit written
+    assert tree(site.root / ".output.spare") == before  # the old tree kept its bytes
+    assert tree(site.root / "output") == site.clean()
+    site.edit(*EDITS["title"])
+    site.build()  # now the spare (sharing files with output/) is updated
+    assert tree(site.root / "output") == site.clean()
