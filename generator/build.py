@@ -360,10 +360,10 @@ def _digest(job: Job, salt: str, prints: Fingerprints, known: JobDigests | None)
     if known is None:
         return job.digest(salt, prints)
     key = known.key(job, salt)
-    digest = known.get(key)
+    digest: str | None = known.get(key)
     if digest is None:
         digest = job.digest(salt, prints)
-        known.put(key, job, digest)
+        known.remember(key, job, digest)
     return digest
 
 

@@ -49,6 +49,35 @@ def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
 _RECORDS: set[type] = {tuple}  # kinds seen to be digested field by field (or item by item)
 
 
+class _Remembered:
+    """Answers by key, kept for a few builds of a preview: ``get`` marks an entry used, and
+    every few builds the entries the last two builds did not use are forgotten."""
+
+    def __init__(self) -> None:
+        self._known: dict[Any, list[Any]] = {}  # key → [answer, last build used, *kept]
+        self._build = 0
+
+    def next_build(self) -> None:
+        # Deleted in place: a new dict would hash every key again.
+        if self._build % 8 == 0:
+            for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
+                del self._known[stale]
+        self._build += 1
+
+    def get(self, key: Any) -> Any:
+        """The answer kept for ``key`` (None if there is none); raises TypeError for an
+        unhashable key."""
+        entry = self._known.get(key)
+        if entry is None:
+            return None
+        entry[1] = self._build
+        return entry[0]
+
+    def put(self, key: Any, answer: Any, *kept: Any) -> None:
+        """Keep ``answer`` for ``key``; ``kept`` objects stay alive as long as the entry."""
+        self._known[key] = [answer, self._build, *kept]
+
+
 class Fingerprints:
     """Digests of frozen values, each object hashed once per build (by identity).
 
@@ -67,21 +96,14 @@ class Fingerprints:
         # its digest: a rebuild makes new but mostly equal records, and comparing them is
         # far cheaper than hashing them again.
         self._remember = remember
-        self._build = 0
-        # record → [digest, last build it was seen in]: one hash of the record per look-up
-        self._values: dict[object, list[Any]] = {}
+        self._values = _Remembered()  # record → its digest: one hash of the record a look-up
         self._by_value: dict[type, bool] = {}
 
     def next_build(self) -> None:
         """Forget the last build's objects (a preview builds again and again)."""
         self.seen.clear()
         if self._remember:
-            # Records no build has used for a while go (in place: a new dict would hash every
-            # record again). An edit leaves only a few behind, so every few builds will do.
-            if self._build % 8 == 0:
-                for stale in [k for k, v in self._values.items() if v[1] < self._build - 1]:
-                    del self._values[stale]
-            self._build += 1
+            self._values.next_build()
 
     def of(self, value: object) -> bytes:
         if isinstance(value, str | bytes | bool | int | float) or value is None:
@@ -95,7 +117,7 @@ class Fingerprints:
         if digest is None:
             digest = self._compute(value)
             if self._remember and self._by_value.get(type(value)):
-                self._values[value] = [digest, self._build]
+                self._values.put(value, digest)
         self.seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
         return digest
 
@@ -112,14 +134,11 @@ class Fingerprints:
         if not usable:
             return None
         try:
-            entry = self._values.get(value)
+            digest: bytes | None = self._values.get(value)
         except TypeError:  # a field holds a list or dict: this kind is not hashable
             self._by_value[kind] = False
             return None
-        if entry is None:
-            return None
-        entry[1] = self._build
-        return entry[0]  # type: ignore[no-any-return]
+        return digest
 
     def _feed(self, h: Any, value: object) -> None:
         """Add ``value`` to ``h``: plain values inline (tagged, with their length), the rest by
@@ -261,34 +280,17 @@ def _files(folder: Path) -> list[bytes]:
     return found
 
 
-class _Remembered:
-    """Entries ``key → [answer, last build used, …]`` kept for a few builds of a preview."""
-
-    def __init__(self) -> None:
-        self._known: dict[Any, list[Any]] = {}
-        self._build = 0
-
-    def next_build(self) -> None:
-        """Every few builds, forget what the last two did not use (deleted in place: a new
-        dict would hash every key again)."""
-        if self._build % 8 == 0:
-            for stale in [k for k, v in self._known.items() if v[1] < self._build - 1]:
-                del self._known[stale]
-        self._build += 1
-
-
 class Interner(_Remembered):
     """For a preview: a record equal to one made by the last builds is swapped for that
     older one, so records that did not change keep their identity from build to build (and
     whatever depends on them can be recognised by identity alone)."""
 
     def __call__(self, value: T) -> T:
-        entry = self._known.get(value)
-        if entry is None:
-            self._known[value] = [value, self._build]
+        known: T | None = self.get(value)
+        if known is None:
+            self.put(value, value)
             return value
-        entry[1] = self._build
-        return entry[0]  # type: ignore[no-any-return]
+        return known
 
 
 class JobDigests(_Remembered):
@@ -307,14 +309,7 @@ class JobDigests(_Remembered):
                          else (kind, id(value)))
         return tuple(parts)
 
-    def get(self, key: tuple[Any, ...]) -> str | None:
-        entry = self._known.get(key)
-        if entry is None:
-            return None
-        entry[1] = self._build
-        return entry[0]  # type: ignore[no-any-return]
-
-    def put(self, key: tuple[Any, ...], job: Any, digest: str) -> None:
+    def remember(self, key: tuple[Any, ...], job: Any, digest: str) -> None:
         # The job is kept so that the objects whose ids are in the key stay alive (an id is
         # unique only while its object lives).
-        self._known[key] = [digest, self._build, job]
+        self.put(key, digest, job)
