@@ -87,6 +87,7 @@ class BuildState:
     intern: Interner = field(default_factory=Interner)  # records keep their identity
     jobs: JobDigests = field(default_factory=JobDigests)  # digests by what jobs are made of
     planned: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # post and page jobs
+    share_keys: dict[str, tuple[object, ...]] = field(default_factory=dict)  # see share_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +305,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         state.site = remember_site(kept, bodies, options.future, site, site_problems)
     raise_if_errors(problems)
     shares = share_site(site, options.cache_dir if options.cache else None, processes,
-                        state.shares if state else None)
+                        state.shares if state else None, state.share_keys if state else None)
     problems.extend(sharing_problems(site, shares))
     catalogue = Catalogue.load(themes)
     if state is not None:

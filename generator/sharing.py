@@ -20,7 +20,7 @@ from typing import Any
 
 from .config import Campaign, ShareConfig, SiteConfig
 from .errors import Problem, warning
-from .site import Site
+from .site import Article, Site
 from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links, share_url
 from .social import x_intent as intent_url
 from .tweetcount import MAX_WEIGHTED_LENGTH
@@ -66,13 +66,21 @@ def _campaign_fields(campaign: Campaign | None) -> dict[str, Any]:
 
 def requests(site: Site) -> Iterator[Request]:
     """One request per post, page, campaign page and home page."""
-    cfg = site.cfg
     for article in site.articles:
-        post = article.post
-        campaign = cfg.campaign(post.campaign) if post.campaign else None  # handles, tags
-        yield Request(path=article.url, title=post.title, summary=post.summary,
-                      handwritten=post.tweet, extra_hashtags=post.hashtags,
-                      quotes=article.quotes, lang=post.lang, **_campaign_fields(campaign))
+        yield _article_request(site.cfg, article)
+    yield from _listing_requests(site)
+
+
+def _article_request(cfg: SiteConfig, article: Article) -> Request:
+    post = article.post
+    campaign = cfg.campaign(post.campaign) if post.campaign else None  # handles, tags
+    return Request(path=article.url, title=post.title, summary=post.summary,
+                   handwritten=post.tweet, extra_hashtags=post.hashtags,
+                   quotes=article.quotes, lang=post.lang, **_campaign_fields(campaign))
+
+
+def _listing_requests(site: Site) -> Iterator[Request]:
+    cfg = site.cfg
     for lang in site.languages:
         words = cfg.localized(lang.lang)
         yield Request(path=lang.home.urls[0], title=words.title, summary=words.description,
@@ -158,10 +166,29 @@ def _save(path: Path, shares: Mapping[str, Share]) -> None:
 
 
 def share_site(site: Site, cache_dir: Path | None, processes: int,
-               memory: dict[str, Share] | None = None) -> dict[str, Share]:
-    """Every page's Share, by site path (``memory``: a preview's in-process cache)."""
+               memory: dict[str, Share] | None = None,
+               known: dict[str, tuple[object, ...]] | None = None) -> dict[str, Share]:
+    """Every page's Share, by site path. A preview passes ``memory`` (its in-process cache)
+    and ``known`` (each article's cache key last time, reused while the article and the
+    settings are the very same objects)."""
     cfg = site.cfg
-    wanted = {r.path: r for r in requests(site)}
+    wanted: dict[str, Request] = {}
+    keys: dict[str, str] = {}
+    now_known: dict[str, tuple[object, ...]] = {}
+    for article in site.articles:
+        last = known.get(article.url) if known is not None else None
+        if last is not None and last[0] is article and last[1] is cfg:
+            keys[article.url] = str(last[2])
+        else:
+            request = wanted[article.url] = _article_request(cfg, article)
+            keys[article.url] = _key(cfg, request)
+        now_known[article.url] = (article, cfg, keys[article.url])
+    for request in _listing_requests(site):
+        wanted[request.path] = request
+        keys[request.path] = _key(cfg, request)
+    if known is not None:
+        known.clear()
+        known.update(now_known)
     cache_file = cache_dir / "sharing.json" if cache_dir else None
     if memory:
         cached = memory
@@ -170,8 +197,13 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
         if memory is not None:
             memory.update(cached)
             cached = memory
-    keys = {path: _key(cfg, r) for path, r in wanted.items()}
-    missing = [r for path, r in sorted(wanted.items()) if keys[path] not in cached]
+    missing: list[Request] = []
+    for path in sorted(keys):
+        if keys[path] not in cached:
+            asked = wanted.get(path)
+            if asked is None:  # known by its key alone, but no longer in the cache
+                asked = _article_request(cfg, next(a for a in site.articles if a.url == path))
+            missing.append(asked)
     def mastodon(lang: str) -> str:  # the share page in the reader's language
         return cfg.base_url + site.urls.mastodon_share(lang)
 
@@ -179,8 +211,8 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share
     if cache_file and missing:
-        _save(cache_file, {keys[p]: cached[keys[p]] for p in wanted})
-    return {path: cached[keys[path]] for path in wanted}
+        _save(cache_file, {keys[p]: cached[keys[p]] for p in keys})
+    return {path: cached[keys[path]] for path in keys}
 
 
 def problems(site: Site, shares: Mapping[str, Share]) -> list[Problem]:
