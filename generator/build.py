@@ -316,8 +316,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
                 embeds=embeds.feeds, shares=shares, catalogue=catalogue)
     raise_if_errors(clashes(jobs))
     warnings = tuple(p for p in problems if not p.is_error)
-    if options.strict and warnings:
-        raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
+    _refuse_warnings(options, warnings)
 
     # One environment: forked workers inherit it with its strings already loaded.
     env, salts = _environment(cfg, themes, catalogue, salt, state)
@@ -340,6 +339,9 @@ def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, 
                  state: BuildState | None) -> tuple[jinja2.Environment, dict[str, str]]:
     """The Jinja environment and each template's salt; a preview keeps both (and so its
     compiled templates) from one build to the next while no template file changes."""
+    if state is None:
+        env = make_environment(cfg, themes, catalogue)
+        return env, template_salts(env)
     h = hashlib.sha256(salt.encode())
     for theme in themes:
         for path in sorted((theme / "templates").rglob("*")):
@@ -347,13 +349,10 @@ def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, 
                 h.update(f"{path}\0".encode())
                 h.update(path.read_bytes())
     key = h.hexdigest()
-    if state is not None and state.templates is not None and state.templates[0] == key:
-        return state.templates[1], state.templates[2]
-    env = make_environment(cfg, themes, catalogue)
-    salts = template_salts(env)
-    if state is not None:
-        state.templates = (key, env, salts)
-    return env, salts
+    if state.templates is None or state.templates[0] != key:
+        env = make_environment(cfg, themes, catalogue)
+        state.templates = (key, env, template_salts(env))
+    return state.templates[1], state.templates[2]
 
 
 def _digest(job: Job, salt: str, prints: Fingerprints, known: JobDigests | None) -> str:
@@ -396,8 +395,8 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
 
 
 def prepare_spare(options: BuildOptions) -> bool:
-    """For a preview: copy ``output/`` into the spare tree now if there is none yet, so the
-    first rebuild after a save only updates files. True if a copy was made."""
+    """For a preview: bring the spare tree up to ``output/`` now, so the first rebuild
+    after a save only writes what the save changed. True if anything was copied."""
     if not options.cache:
         return False
     return SiteWriter(options.output_dir, options.cache_dir).prepare_spare()
@@ -409,6 +408,12 @@ def _embeds(cfg: SiteConfig, options: BuildOptions, now: datetime) -> EmbedResul
                            cache_dir=(options.cache_dir if options.cache else Path(scratch))
                            / "feeds", offline=options.offline, strict=options.strict,
                            clock=lambda: now)
+
+
+def _refuse_warnings(options: BuildOptions, warnings: Sequence[Problem]) -> None:
+    """With ``--strict``, every warning stops the build as an error."""
+    if options.strict and warnings:
+        raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
 
 
 def _timely(posts: Sequence[Post], now: datetime) -> tuple[tuple[str, bool], ...]:
@@ -428,8 +433,7 @@ def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Proble
     late = [warning(None if path is None else Path(path), line, message)
             for path, line, message in note.get("warnings", [])]
     warnings = tuple(p for p in [*problems, *late] if not p.is_error)
-    if options.strict and warnings:
-        raise BuildError([Problem(p.path, p.line, p.message, Severity.ERROR) for p in warnings])
+    _refuse_warnings(options, warnings)
     files = int(note["files"])
     return BuildReport(written=files, rendered=0, reused=files,
                        seconds=time.perf_counter() - started, posts=int(note.get("posts", 0)),
