@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+import pytest
+
 from generator.markup import SITE, SOURCE, Markup
 from tests.conftest import write_tree
 
@@ -58,3 +60,52 @@ def test_static_files_and_queries(tmp_path: Path) -> None:
     assert f'href="{SITE}flyer.pdf"' in html, "content/static/ is published at the root"
     assert f'href="{SOURCE}posts/other.md?a=1#b"' in html
     assert problems == ()
+
+
+_PIECES = ["word", "Word", " ", "\n", "\n\n", "  \n", "\t", "\r\n", "*", "**", "_", "`", "``",
+           "\\", "\\*", "[", "]", "(", ")", "[a](posts/x.md)", "[b][r]", "[r]: https://e.org",
+           "![i](images/x.jpg)", "<", ">", "<https://x.org>", "<a@b.org>", "<b>", "</b>", "&",
+           "&amp;", "&#35;", "|", " | ", "---", "===", "# ", "## ", "> ", "> tweet: ", "1. ",
+           "- ", ":", ": ", "{", "}", "{: #id}", "[^1]", "[^1]: note", "*[HTML]: Hyper Text",
+           "HTML", "    code", "```", "!", "@", "é", "😀", '<div markdown="1">', "</div>"]
+
+
+def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body is converted without the Markdown steps whose marks it lacks: the HTML must be
+    exactly what the converter with every step makes, whatever the mix of marks."""
+    import random
+
+    from generator import markup
+    write_tree(tmp_path, {"posts/x.md": "x", "images/x.jpg": ""})
+    rng = random.Random(6)
+    bodies = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 80)))
+              for _ in range(1000)]
+    bodies += ["Plain words only.", "One *word*.", "A [link](posts/x.md) and a | pipe."]
+    monkeypatch.setattr(markup, "_CONVERTERS", 10**6)
+    fast = Markup(tmp_path)
+    made = [fast.render(body, PurePosixPath("posts/y.md")) for body in bodies]
+    monkeypatch.setattr(markup, "_MARKS", ())
+    full = Markup(tmp_path)
+    for body, rendered in zip(bodies, made, strict=True):
+        assert rendered == full.render(body, PurePosixPath("posts/y.md")), body
+    assert len(fast._converters) > 100  # the bodies really were converted differently
+
+
+def test_an_unusual_mix_of_marks_uses_the_full_converter(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import markup
+    monkeypatch.setattr(markup, "_CONVERTERS", 2)
+    md = Markup(tmp_path)
+    for body in ("plain", "*em*", "`code` & [x]", "| a |"):
+        md.render(body, PurePosixPath("posts/y.md"))
+    assert len(md._converters) == 3 and frozenset() in md._converters
+    assert md.render("`code` & more", PurePosixPath("posts/y.md")).html == \
+        "<p><code>code</code> &amp; more</p>"
+
+
+def test_a_malformed_address_is_reported_not_a_crash(tmp_path: Path) -> None:
+    html, _, problems = render(tmp_path, "See [the page](https://[site/page).\n")
+    assert 'href="https://[site/page"' in html
+    assert problems == ((0, "link address 'https://[site/page' is not a valid web address; "
+                             "check it for a stray bracket or space"),)
