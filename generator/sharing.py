@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,39 +127,24 @@ def _key_of(base_url: str, share: ShareConfig, request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _tweet(data: dict[str, Any]) -> Tweet:
-    return Tweet(text=str(data["text"]), hashtags=tuple(data["hashtags"]), via=str(data["via"]),
-                 related=tuple(data["related"]), url=str(data["url"]), full=str(data["full"]),
-                 length=int(data["length"]),
-                 handwritten_length=None if data["handwritten_length"] is None
-                 else int(data["handwritten_length"]))
-
-
 def _load(path: Path) -> dict[str, Share]:
+    """The shares a build saved (our own file under .cache/; anything odd is ignored)."""
     try:
-        raw = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+        with path.open("rb") as handle:
+            version, shares = pickle.load(handle)
+    except Exception:  # missing, damaged or from another version: composed again
         return {}
-    shares: dict[str, Share] = {}
-    try:
-        for key, (tweet, links, quotes) in raw.items():
-            shares[key] = Share(
-                _tweet(tweet),
-                tuple(ShareLink(**link) for link in links),
-                tuple((str(q), str(u), int(n)) for q, u, n in quotes))
-    except (TypeError, ValueError, KeyError):
+    if version != SHARING_VERSION or not isinstance(shares, dict):
         return {}
     return shares
 
 
 def _save(path: Path, shares: Mapping[str, Share]) -> None:
-    data = {key: (asdict(s.tweet), [asdict(link) for link in s.links], s.quotes)
-            for key, s in sorted(shares.items())}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((SHARING_VERSION, dict(shares)), handle, pickle.HIGHEST_PROTOCOL)
         Path(tmp).replace(path)
     except OSError as exc:  # only costs time on the next build
         log.debug("sharing cache not written: %s", exc)
@@ -189,7 +174,7 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     if known is not None:
         known.clear()
         known.update(now_known)
-    cache_file = cache_dir / "sharing.json" if cache_dir else None
+    cache_file = cache_dir / "sharing.pickle" if cache_dir else None
     if memory:
         cached = memory
     else:

@@ -14,9 +14,15 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from .tweetcount import MAX_WEIGHTED_LENGTH, graphemes, tweet_check, weighted_length
+from .tweetcount import (
+    MAX_WEIGHTED_LENGTH,
+    grapheme_count,
+    graphemes,
+    tweet_check,
+    weighted_length,
+)
 
 __all__ = [
     "BLUESKY_LIMIT", "MAX_WEIGHTED_LENGTH", "ShareLink", "Tweet", "compose_quote",
@@ -28,6 +34,8 @@ BLUESKY_LIMIT = 300  # graphemes
 ELLIPSIS = "…"
 _SPACES = re.compile(r"[ \t\n\r\f\v\x85\u2028\u2029]+")
 _HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# Control characters (category Cc) but the line feed, and three non-characters.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
 # Beside letters, marks, digits and "_", X lets these stay inside a hashtag.
 _HASHTAG_EXTRA = frozenset("_\u200c\u200d\ua67e\u05be\u05f3\u05f4\uff5e\u301c\u309b\u309c\u30a0"
                            "\u30fb\u3003\u0f0b\u0f0c\xb7")
@@ -76,8 +84,7 @@ def _clean(text: str, *, lines: bool = False) -> str:
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(rows))
     else:
         text = _SPACES.sub(" ", text)
-    return "".join(ch for ch in text if ch == "\n" or not (
-        unicodedata.category(ch) == "Cc" or ch in "\ufffe\ufeff\uffff")).strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def _hashtag_char(ch: str) -> bool:
@@ -150,8 +157,12 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     """
     clusters = graphemes(text)
     ends = list(accumulate(map(len, clusters)))[:-1]
-    between_words = [end for i, end in enumerate(ends) if clusters[i + 1][0].isspace()
-                     or _unspaced(clusters[i]) or _unspaced(clusters[i + 1])]
+    if max(text, default="") < "\u0e00":  # below Thai: every script here uses spaces
+        between_words = [end for i, end in enumerate(ends) if clusters[i + 1][0].isspace()]
+    else:
+        unspaced = [_unspaced(cluster) for cluster in clusters]
+        between_words = [end for i, end in enumerate(ends) if clusters[i + 1][0].isspace()
+                         or unspaced[i] or unspaced[i + 1]]
 
     def longest(candidates: list[int]) -> str | None:
         best, low, high = None, 0, len(candidates)
@@ -265,9 +276,14 @@ def _related(handles: Sequence[str]) -> tuple[str, ...]:
 # --- links ---------------------------------------------------------------------------------
 
 
+# Each byte as itself (RFC 3986's unreserved characters) or as %XX.
+_PERCENT = {byte: chr(byte) if chr(byte).isascii() and (chr(byte).isalnum() or chr(byte) in "-._~")
+            else f"%{byte:02X}" for byte in range(256)}
+
+
 def _encode(value: str) -> str:
     """Percent-encode all but RFC 3986's unreserved characters, as UTF-8."""
-    return quote(value, safe="")
+    return value.encode("utf-8").decode("latin-1").translate(_PERCENT)
 
 
 def utm_url(url: str, *, source: str, campaign: str, medium: str = "social") -> str:
@@ -299,8 +315,8 @@ def _bluesky_text(tweet: Tweet, url: str) -> str:
     def post(text: str, tags: Sequence[str]) -> str:
         return _full(text, url, tags, "")
 
-    def fits(text: str) -> bool:
-        return len(graphemes(text)) <= BLUESKY_LIMIT
+    def fits(text: str) -> bool:  # a cluster is at least one code point
+        return len(text) <= BLUESKY_LIMIT or grapheme_count(text) <= BLUESKY_LIMIT
 
     for n in range(len(tweet.hashtags), -1, -1):
         if fits(post(tweet.text, tweet.hashtags[:n])):

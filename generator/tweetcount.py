@@ -503,6 +503,13 @@ def _stands_alone(text: str) -> bool:
         for ch in set(text))
 
 
+def grapheme_count(text: str) -> int:
+    """``len(graphemes(text))``, without splitting when no character can join another."""
+    if _stands_alone(text):
+        return len(text) - text.count("\r\n")
+    return len(graphemes(text))
+
+
 def graphemes(text: str) -> tuple[str, ...]:
     """``text`` split into user-perceived characters (extended grapheme clusters)."""
     if _stands_alone(text):
