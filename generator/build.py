@@ -221,11 +221,13 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
     return None, None
 
 
-def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path]
-                 ) -> Callable[[Sequence[Job]], list[int]]:
-    def run(jobs: Sequence[Job]) -> list[int]:
+def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path],
+                 digest: Callable[[Job], str] | None = None
+                 ) -> Callable[[Sequence[Job]], list[str | None]]:
+    """Make and write each job; with ``digest``, return the jobs' digests, else None each."""
+    def run(jobs: Sequence[Job]) -> list[str | None]:
         cards = CardCache(card_folders)
-        sizes = []
+        digests: list[str | None] = []
         for job in jobs:
             target = tmp / output_file(job.path)
             try:
@@ -236,8 +238,8 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
                                                        f"{job.path or 'the home page'}: {exc}")]
                                  ) from exc
             put(target, data)
-            sizes.append(len(data))
-        return sizes
+            digests.append(digest(job) if digest else None)
+        return digests
     return run
 
 
@@ -376,16 +378,30 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
                             options.cache_dir if options.cache else Path(scratch))
         try:
             prints.next_build()
-            digests = {output_file(job.path): _digest(job, salt + salts.get(job.template, ""),
-                                                      prints, known) for job in jobs}
-            if writer.up_to_date(digests):
-                todo = []
-            else:
-                todo = [job for job, (rel, digest) in zip(jobs, digests.items(), strict=True)
-                        if not writer.unchanged(rel, digest)]
-                say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
-                _write(options, env, writer.work, todo, processes)
+
+            def digest_of(job: Job) -> str:
+                return _digest(job, salt + salts.get(job.template, ""), prints, known)
+
+            if known is None and writer.first:
+                # Nothing to compare with: every file is made, and the workers work out
+                # the digests (for the next build) as they go.
+                todo = list(jobs)
+                say(f"Writing {len(todo)} files…")
+                for job, digest in _write(options, env, writer.work, todo, processes,
+                                          digest_of):
+                    writer.expected[output_file(job.path)] = digest
                 writer.commit()
+            else:
+                digests = {output_file(job.path): digest_of(job) for job in jobs}
+                if writer.up_to_date(digests):
+                    todo = []
+                else:
+                    todo = [job for job, (rel, digest) in zip(jobs, digests.items(),
+                                                              strict=True)
+                            if not writer.unchanged(rel, digest)]
+                    say(f"Writing {len(todo)} files ({len(jobs) - len(todo)} unchanged)…")
+                    _write(options, env, writer.work, todo, processes)
+                    writer.commit()
         except BaseException:
             writer.abort()
             raise
@@ -441,12 +457,16 @@ def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Proble
 
 
 def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],
-           processes: int) -> None:
-    """Make every file that changed, spread over the processes."""
+           processes: int, digest: Callable[[Job], str] | None = None
+           ) -> list[tuple[Job, str]]:
+    """Make every file that changed, spread over the processes; with ``digest``, each job
+    and its digest (worked out in the processes too)."""
     # Cards are the slowest jobs: deal them out evenly among the processes.
     todo.sort(key=lambda job: job.kind != "card")
     todo = [job for k in range(processes) for job in todo[k::processes]]
     # Cards are named by their content hash: one already in output/ or in the tree being
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache else []
-    map_slices(_write_slice(env, work, folders), todo, processes, minimum=150)
+    digests = map_slices(_write_slice(env, work, folders, digest), todo, processes,
+                         minimum=150)
+    return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

@@ -126,6 +126,11 @@ class SiteWriter:
         self._look = True
 
     @property
+    def first(self) -> bool:
+        """True when there is neither an output nor a spare tree: every file is new."""
+        return not self.output_dir.exists() and not self.spare.exists()
+
+    @property
     def work(self) -> Path:
         """The tree this build writes into (prepared on first use)."""
         return self._prepared()[0]
@@ -199,6 +204,9 @@ class SiteWriter:
 
     def _work_tree(self) -> tuple[Path, dict[str, str]]:
         """The spare (one build behind) when it is ours; else a clone of output/ or a new one."""
+        if self.spare.is_dir() and not (self.spare / MARKER).is_file() \
+                and not any(self.spare.iterdir()):
+            self.spare.rmdir()  # the empty output/ the first build found, swapped out
         if self.spare.is_dir() and (self.spare / MARKER).is_file():
             previous = self._manifest(build_id(self.spare))
             _write_marker(self.spare, _DIRTY)

@@ -270,3 +270,33 @@ def test_a_linked_copy_never_changes_the_tree_it_was_made_from(tmp_path: Path) -
     site.edit(*EDITS["title"])
     site.build()  # now the spare (sharing files with output/) is updated
     assert tree(site.root / "output") == site.clean()
+
+
+def test_digests_of_a_first_build_in_two_processes_are_those_a_rebuild_finds(
+        tmp_path: Path) -> None:
+    """A first build works its digests out in the worker processes, as it writes; they
+    must be the ones a later build works out in one process, or it would redo everything."""
+    site = Site(tmp_path)
+    body = "Words with *emphasis* and a [link](https://example.com/).\n\n" * 5
+    for i in range(200):  # enough files for two processes
+        (site.content / "posts" / f"bulk-{i:03}.md").write_text(
+            f"---\ntitle: Bulk post {i}\ndate: 2026-01-{1 + i % 28:02}\ncampaign: sel\n"
+            f"tags: [t{i % 9}]\n---\n{body}")
+    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output",
+                           offline=True, processes=2)
+    first = build(options, now=NOW)
+    assert first.rendered == first.written > 300
+    again = build(options, now=NOW, state=BuildState())  # digests made here, not recalled
+    assert again.rendered == 0 and again.written == first.written
+
+
+def test_an_empty_output_folder_made_by_hand_is_no_obstacle(tmp_path: Path) -> None:
+    site = Site(tmp_path)
+    (site.root / "output").mkdir()
+    site.build()
+    site.edit(*EDITS["body"])
+    report = site.build()
+    assert report.rendered < report.written / 4, "the edit redid only what it affects"
+    assert tree(site.root / "output") == site.clean()
+    site.edit("content/posts/2026-03-05-second.md", "warm greeting", "warmer greeting")
+    assert site.build().rendered < report.written / 4
