@@ -2,8 +2,9 @@
 
 Every share card of a campaign has the same colours, campaign line and band; only the
 headline's rows change. ``Backdrop`` compresses the backdrop once, in bands of rows that
-each end with a zlib full flush (so a band's compressed bytes depend on its rows alone);
-``Backdrop.encode`` then deflates only the bands an image changed and splices in the rest.
+each end with a zlib full flush (so a band's compressed bytes depend on its rows alone).
+``Backdrop.encode`` finds the rows an image changed, deflates their bands together and
+splices in the backdrop's other bands; the checksum is put together from the bands' own.
 The result is an ordinary PNG (IHDR, PLTE, one IDAT, IEND) that any decoder reads. Pillow
 writes the same pixels but deflates every row of every card, about twice the time here.
 """
@@ -13,10 +14,11 @@ from __future__ import annotations
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BAND_ROWS = 16
+_ADLER_BASE = 65521
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, fastest level; (0x7801 % 31 == 0)
 
 
@@ -33,25 +35,44 @@ class Backdrop:
             raise ValueError("a backdrop has at most 16 colours")
         self._head = _chunk(b"IHDR", struct.pack(">IIBBBBB", *image.size, 4, 3, 0, 0, 0))
         self._head += _chunk(b"PLTE", bytes(palette))
-        self._bands = _bands(image)
+        bands = _bands(image, 0, image.size[1])
         packer = _packer()
         self._packed = [packer.compress(band) + packer.flush(zlib.Z_FULL_FLUSH)
-                        for band in self._bands]
+                        for band in bands]
+        # Checksums of the first k bands, and of the bands from k on, with their lengths.
+        self._before = [1]
+        for band in bands:
+            self._before.append(zlib.adler32(band, self._before[-1]))
+        self._after = [(1, 0)]
+        for band in reversed(bands):
+            adler, length = self._after[0]
+            self._after.insert(0, (_adler_combine(zlib.adler32(band), adler, length),
+                                   len(band) + length))
 
     def encode(self, image: Image.Image) -> bytes:
         """``image`` (same size and palette as the backdrop) as PNG bytes."""
         if image.size != self.size or image.mode != "P":
             raise ValueError("the image must match the backdrop's size and mode")
+        box = ImageChops.difference(image, self.image).getbbox()
+        first, end = (box[1] // BAND_ROWS, -(-box[3] // BAND_ROWS)) if box else (0, 0)
+        # The bands the image changed are deflated together; the rest are spliced in.
+        changed = b"".join(_bands(image, first * BAND_ROWS,
+                                  min(end * BAND_ROWS, self.size[1])))
         packer = _packer()
-        body = []
-        adler = 1
-        for band, plain, packed in zip(_bands(image), self._bands, self._packed, strict=True):
-            adler = zlib.adler32(band, adler)
-            body.append(packed if band == plain
-                        else packer.compress(band) + packer.flush(zlib.Z_FULL_FLUSH))
-        body.append(packer.flush(zlib.Z_FINISH))
-        data = _ZLIB_HEADER + b"".join(body) + struct.pack(">I", adler)
+        middle = packer.compress(changed) + packer.flush(zlib.Z_FULL_FLUSH) if changed else b""
+        adler = zlib.adler32(changed, self._before[first])
+        adler = _adler_combine(adler, *self._after[max(first, end)])
+        data = b"".join((_ZLIB_HEADER, *self._packed[:first], middle, *self._packed[end:],
+                         packer.flush(zlib.Z_FINISH), struct.pack(">I", adler)))
         return SIGNATURE + self._head + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def _adler_combine(first: int, second: int, length: int) -> int:
+    """The Adler-32 of two byte strings one after the other, from each one's checksum and
+    the second's length (the sums are 1 + the bytes, and the sum of those running sums)."""
+    s1 = ((first & 0xFFFF) + (second & 0xFFFF) - 1) % _ADLER_BASE
+    s2 = ((first >> 16) + (second >> 16) + length * ((first & 0xFFFF) - 1)) % _ADLER_BASE
+    return (s2 << 16) | s1
 
 
 def _packer() -> zlib._Compress:
@@ -59,13 +80,16 @@ def _packer() -> zlib._Compress:
     return zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_RLE)
 
 
-def _bands(image: Image.Image) -> list[bytes]:
-    """PNG scanlines (filter byte 0, two pixels a byte), grouped ``BAND_ROWS`` at a time."""
-    width, height = image.size
+def _bands(image: Image.Image, top: int, bottom: int) -> list[bytes]:
+    """PNG scanlines of rows ``top`` to ``bottom`` (filter byte 0, two pixels a byte),
+    grouped ``BAND_ROWS`` at a time; ``top`` is the first row of a band."""
+    if bottom <= top:
+        return []
+    width = image.size[0]
     stride = (width + 1) // 2
-    packed = image.tobytes("raw", "P;4")
-    rows = [b"\0" + packed[i:i + stride] for i in range(0, stride * height, stride)]
-    return [b"".join(rows[i:i + BAND_ROWS]) for i in range(0, height, BAND_ROWS)]
+    packed = image.crop((0, top, width, bottom)).tobytes("raw", "P;4")
+    rows = [b"\0" + packed[i:i + stride] for i in range(0, len(packed), stride)]
+    return [b"".join(rows[i:i + BAND_ROWS]) for i in range(0, len(rows), BAND_ROWS)]
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
