@@ -240,6 +240,7 @@ _MARKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("block", "deflist", (":",)),
     ("block", "table", ("|",)),
     ("tree", "attr_list", ("{",)),
+    ("toc-marker", "toc", ("[TOC]",)),  # the table of contents is only looked for
 )
 _EXTENSIONS = ["extra", "sane_lists", "toc"]
 _CONVERTERS = 24  # converters kept per process, each for one mix of marks
@@ -278,7 +279,10 @@ class Markup:
             md.treeprocessors.register(_SiteTree(md, self._content_dir, self._state),
                                        "microsite", 15)  # after inline (20), before toc (5)
             for kind, name in unused:
-                _registry(md, kind).deregister(name, strict=False)
+                if kind == "toc-marker":  # headings still get their ids
+                    md.treeprocessors[name].marker = ""
+                else:
+                    _registry(md, kind).deregister(name, strict=False)
             self._converters[unused] = md
         return md
 
