@@ -65,8 +65,8 @@ def test_static_files_and_queries(tmp_path: Path) -> None:
 _PIECES = ["word", "Word", " ", "\n", "\n\n", "  \n", "\t", "\r\n", "*", "**", "_", "`", "``",
            "\\", "\\*", "[", "]", "(", ")", "[a](posts/x.md)", "[b][r]", "[r]: https://e.org",
            "![i](images/x.jpg)", "<", ">", "<https://x.org>", "<a@b.org>", "<b>", "</b>", "&",
-           "&amp;", "&#35;", "|", " | ", "---", "===", "# ", "## ", "> ", "> tweet: ", "1. ", "[TOC]",
-           "- ", ":", ": ", "{", "}", "{: #id}", "[^1]", "[^1]: note", "*[HTML]: Hyper Text",
+           "&amp;", "&#35;", "|", " | ", "---", "===", "# ", "## ", "> ", "> tweet: ", "1. ",
+           "[TOC]", "- ", ":", ": ", "{", "}", "{: #id}", "[^1]", "[^1]: note", "*[HTML]: Hyper Text",
            "HTML", "    code", "```", "!", "@", "é", "😀", '<div markdown="1">', "</div>"]
 
 
