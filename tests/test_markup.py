@@ -67,7 +67,8 @@ _PIECES = ["word", "Word", " ", "\n", "\n\n", "  \n", "\t", "\r\n", "*", "**", "
            "![i](images/x.jpg)", "<", ">", "<https://x.org>", "<a@b.org>", "<b>", "</b>", "&",
            "&amp;", "&#35;", "|", " | ", "---", "===", "# ", "## ", "> ", "> tweet: ", "1. ",
            "[TOC]", "- ", ":", ": ", "{", "}", "{: #id}", "[^1]", "[^1]: note",
-           "*[HTML]: Hyper Text", "HTML", "    code", "```", "!", "@", "é", "😀", '<div markdown="1">', "</div>"]
+           "*[HTML]: Hyper Text", "HTML", "    code", "```", "!", "@", "é", "😀",
+           '<div markdown="1">', "</div>"]
 
 
 def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
