@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import markdown
-from markdown.extensions.toc import slugify_unicode
+from markdown.extensions.toc import TocTreeprocessor, slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 from PIL import Image, UnidentifiedImageError
 
@@ -280,7 +280,9 @@ class Markup:
                                        "microsite", 15)  # after inline (20), before toc (5)
             for kind, name in unused:
                 if kind == "toc-marker":  # headings still get their ids
-                    md.treeprocessors[name].marker = ""
+                    toc = md.treeprocessors[name]
+                    assert isinstance(toc, TocTreeprocessor)
+                    toc.marker = ""
                 else:
                     _registry(md, kind).deregister(name, strict=False)
             self._converters[unused] = md
