@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import logging
+import operator
 import re
 import struct
 import unicodedata
@@ -68,6 +70,9 @@ _BREAK_SPACES = frozenset({" ", "\u200b"})
 _BREAK_AFTER = frozenset({" ", "\u200b", "\u1361"})  # \u1361: the Ethiopic wordspace
 _RTL_CLASSES = frozenset({"R", "AL", "AN"})
 _SPACES = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")
+# Characters that never join a neighbour into one cluster (no marks, joiners, emoji…) and
+# are never right-to-left: Latin, its symbols, general punctuation and currency signs.
+_SIMPLE = re.compile("[\x20-\x7e\xa0-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20c0]*")
 
 Item = tuple[str, str]  # (grapheme cluster, face file name)
 
@@ -140,6 +145,14 @@ class FontBook:
         self._lengths: dict[tuple[str, str, int, bool, str | None], float] = {}
         self._words: dict[tuple[str, str, int], tuple[Image.Image, int, int]] = {}
         self._chrome: dict[tuple[str, str, str], Backdrop] = {}
+        self._chars: dict[str, frozenset[str]] = {}
+
+    def covers(self, face: str, text: str) -> bool:
+        """Whether ``face`` has a glyph for every character of ``text``."""
+        chars = self._chars.get(face)
+        if chars is None:
+            chars = self._chars[face] = frozenset(map(chr, self.cmaps[face]))
+        return chars.issuperset(text)
 
     def font(self, face: str, size: int) -> ImageFont.FreeTypeFont:
         """The FreeType font for ``face`` at ``size`` px, loaded on first use."""
@@ -286,8 +299,16 @@ class CardCache:
 def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, int],
               sizes: tuple[int, ...], max_lines: int, *, bold: bool = True) -> Block:
     left, right, top, bottom = box
-    clusters = _clusters(unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip()))
-    items = _assign_faces(clusters, fonts.chain(lang, bold=bold), fonts.cmaps)
+    text = unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip())
+    chain = fonts.chain(lang, bold=bold)
+    if _SIMPLE.fullmatch(text) and fonts.covers(chain[0], text):
+        # Latin and its punctuation, all in the first face: each character is a cluster of
+        # that face (what the general path finds, character by character).
+        clusters = list(text)
+        items = [(ch, chain[0]) for ch in text]
+    else:
+        clusters = _clusters(text)
+        items = _assign_faces(clusters, chain, fonts.cmaps)
     if len(items) < len(clusters):  # emoji, rare hanzi: better left out than drawn as boxes
         logger.info("card text %r: left out characters that no bundled font has", text)
     rtl = _paragraph_rtl([c for c, _ in items], lang)
@@ -515,9 +536,10 @@ def _levels(clusters: list[str], rtl: bool) -> list[int]:
 def _runs(items: list[Item], rtl: bool) -> list[tuple[str, str, bool]]:
     """Runs of one face and one level, in visual order (rule L2), as (text, face, rtl)."""
     if not rtl and not any(unicodedata.bidirectional(c[0]) in _RTL_CLASSES for c, _ in items):
-        levels = [0] * len(items)  # left-to-right text only: no reordering to do
-    else:
-        levels = _levels([c for c, _ in items], rtl)
+        # Left-to-right text only: no reordering to do, a run per stretch of one face.
+        return [("".join(c for c, _ in group), face, False)
+                for face, group in itertools.groupby(items, key=operator.itemgetter(1))]
+    levels = _levels([c for c, _ in items], rtl)
     runs: list[tuple[str, str, int]] = []
     for (cluster, face), level in zip(items, levels, strict=True):
         if runs and runs[-1][1] == face and runs[-1][2] == level:

@@ -304,3 +304,28 @@ def test_a_card_file_cut_short_is_drawn_again(tmp_path: Path) -> None:
     cache = CardCache([tmp_path])
     assert cache.get(spec("Math Night")) == data
     assert cache.rendered == 1
+
+
+def test_the_latin_shortcut_lays_out_as_the_general_path(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Latin headlines skip clustering and face assignment character by character; the
+    lines, sizes and positions must be those the general path finds."""
+    import random
+    import re
+
+    from generator import cards
+    fonts = cards.FontBook()
+    rng = random.Random(5)
+    alphabet = [*"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                *"     ,.;:!?'\"()-–—…’“”&%$€£@#/", "\xa0", "\u00ad", "é", "ß", "ł", "ǅ", "ʼ",
+                "\u2010", "\u2027", "‰", "₹", "\u205e", "ا", "中", "😀", "e\u0301", "Ω", "я"]
+    titles = ["".join(rng.choice(alphabet[:-6] if i % 2 else alphabet)
+                      for _ in range(rng.randint(1, 160))) for i in range(400)]
+
+    def lay(title: str) -> cards.Block:
+        return cards._set_text(title, fonts, "en", cards.TITLE_BOX, cards.TITLE_SIZES,
+                               cards.TITLE_MAX_LINES)
+    fast = [lay(title) for title in titles]
+    assert sum(bool(cards._SIMPLE.fullmatch(t)) for t in titles) > 150
+    monkeypatch.setattr(cards, "_SIMPLE", re.compile("(?!)"))
+    assert [lay(title) for title in titles] == fast
