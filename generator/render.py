@@ -6,6 +6,7 @@ the writer's rendered Markdown (``article.html``), bound here once by :func:`bin
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 import jinja2
 from babel.core import UnknownLocaleError, get_global
 from babel.dates import format_date
+from markupsafe import Markup
 
 from .colors import readable_on
 from .config import SiteConfig, theme_roots
@@ -120,6 +122,7 @@ def _read_strings(path: Path, problems: list[Problem]) -> dict[str, str]:
     return strings
 
 
+@functools.lru_cache(maxsize=1 << 13)  # posts share days; Babel takes ~30 µs a date
 def _format_date(value: datetime, lang: str, form: str = "long") -> str:
     try:
         return format_date(value, format=form, locale=lang.replace("-", "_"))
@@ -158,8 +161,21 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
     def date(ctx: jinja2.runtime.Context, value: datetime, form: str = "long") -> str:
         return _format_date(value, str(ctx["lang"]), form)
 
+    @functools.lru_cache(maxsize=1 << 12)
+    def lang_attr(page_lang: str, text: str = "") -> Markup:
+        """`` lang="…"`` for text from site.yaml shown on a page in another language, unless
+        a translation gives that very text for the page's language (see partials/lang.html)."""
+        if page_lang == cfg.language:
+            return Markup("")
+        for words in cfg.translations:
+            if text and words.lang == page_lang and (
+                    text in (words.title, words.description)
+                    or any(text in (name, about) for _, name, about in words.campaigns)):
+                return Markup("")
+        return Markup(' lang="{}"').format(cfg.language)
+
     env.globals.update(url=url, abs_url=urls.absolute, t=t, cfg=cfg, urls=urls,
-                       direction=direction)
+                       direction=direction, lang_attr=lang_attr)
     env.filters.update(
         date=date,
         iso=lambda value: value.isoformat(),
