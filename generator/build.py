@@ -271,7 +271,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
     cfg = load_config(options.content_dir.resolve(), options.base_url)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
-                                 memory=state.parsed if state else None)
+                                 memory=state.parsed if state else None, processes=processes)
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import pickle
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path, PurePosixPath
@@ -25,6 +25,7 @@ from .errors import Problem, warning
 from .social import valid_hashtag
 from .source import YamlDoc, describe, read_front_matter, stat_signature
 from .urls import slugify
+from .workers import map_slices
 
 Kind = Literal["post", "page"]
 
@@ -386,12 +387,40 @@ def _save_parsed(cache_file: Path, key: str, parsed: dict[str, Entry]) -> None:
         return  # a cache that cannot be written only costs time
 
 
+def _still_valid(cfg: SiteConfig, result: Parsed) -> bool:
+    """A parsed file may be reused unless the image it names has gone."""
+    post = result[0]
+    return post is None or not post.image or (cfg.content_dir / post.image).is_file()
+
+
+def _read_slice(cfg: SiteConfig, cached: dict[str, Entry]
+                ) -> Callable[[Sequence[tuple[str, str, Kind, str]]], list[tuple[str, Parsed]]]:
+    """Read, hash and (unless the bytes are those parsed last time) parse files."""
+    def run(files: Sequence[tuple[str, str, Kind, str]]) -> list[tuple[str, Parsed]]:
+        out: list[tuple[str, Parsed]] = []
+        for path, rel, kind, _ in files:
+            try:
+                with open(path, "rb") as handle:  # noqa: PTH123 (a str path, no Path needed)
+                    digest = hashlib.sha256(handle.read()).hexdigest()
+            except OSError:
+                digest = ""
+            hit = cached.get(rel)
+            if hit is not None and digest and hit[1] == digest and _still_valid(cfg, hit[2]):
+                out.append((digest, hit[2]))
+            else:
+                out.append((digest, parse_post(Path(path), PurePosixPath(rel), kind, cfg)))
+        return out
+    return run
+
+
 def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
-               memory: dict[str, Any] | None = None) -> tuple[tuple[Post, ...], list[Problem]]:
+               memory: dict[str, Any] | None = None, processes: int = 1,
+               ) -> tuple[tuple[Post, ...], list[Problem]]:
     """Parse every post and page; return the good ones and every problem found.
 
     With ``cache_file``, a file whose bytes (and the config) are unchanged since the last
-    build is not parsed again; its image must still exist.
+    build is not parsed again; its image must still exist. Files to read are spread over
+    ``processes``.
     """
     key = _parse_cache_key(cfg)
     if memory is not None and memory.get("key") == key:
@@ -399,29 +428,24 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
     else:
         cached = _load_parsed(cache_file, key)
     fresh: dict[str, Entry] = {}
-    posts: list[Post] = []
-    problems: list[Problem] = []
+    todo: list[tuple[str, str, Kind, str]] = []
     for path, rel, kind in _sources(cfg.content_dir):
         hit = cached.get(rel)
-        # Size and modification time first; only a file that was touched is read and hashed.
+        # Size and modification time first; only a file that was touched is read again.
         signature = stat_signature(path)
-        if hit is not None and signature != "-" and hit[0] == signature:
-            digest = hit[1]
+        if hit is not None and signature != "-" and hit[0] == signature \
+                and _still_valid(cfg, hit[2]):
+            fresh[rel] = hit
         else:
-            try:
-                with open(path, "rb") as handle:  # noqa: PTH123 (a str path, no Path needed)
-                    digest = hashlib.sha256(handle.read()).hexdigest()
-            except OSError:
-                digest = ""
-        result: Parsed | None = None
-        if hit is not None and digest and hit[1] == digest:
-            post = hit[2][0]
-            if post is None or not post.image or (cfg.content_dir / post.image).is_file():
-                result = hit[2]
-        if result is None:
-            result = parse_post(Path(path), PurePosixPath(rel), kind, cfg)
+            todo.append((path, rel, kind, signature))
+            fresh[rel] = ("", "", (None, []))  # keeps the walk's order; filled in below
+    for (_, rel, _, signature), (digest, result) in zip(
+            todo, map_slices(_read_slice(cfg, cached), todo, processes, minimum=200),
+            strict=True):
         fresh[rel] = (signature, digest, result)
-        post, found = result
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for _, _, (post, found) in fresh.values():
         problems.extend(found)
         if post is not None:
             posts.append(post)
