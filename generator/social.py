@@ -129,6 +129,10 @@ def _handle(handle: str) -> str:
 # --- fitting -------------------------------------------------------------------------------
 
 
+_UNSPACED = re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff"
+                       "\uff00-\uffef\U00020000-\U0003ffff]")  # the ranges _unspaced knows
+
+
 def _unspaced(cluster: str) -> bool:
     """Whether ``cluster`` is from a script written without spaces between words."""
     cp = ord(cluster[0])
@@ -157,7 +161,7 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     """
     clusters = graphemes(text)
     ends = list(accumulate(map(len, clusters)))[:-1]
-    if max(text, default="") < "\u0e00":  # below Thai: every script here uses spaces
+    if not _UNSPACED.search(text):  # no script written without spaces: break at spaces
         between_words = [end for i, end in enumerate(ends) if clusters[i + 1][0].isspace()]
     else:
         unspaced = [_unspaced(cluster) for cluster in clusters]
