@@ -124,10 +124,16 @@ def _tree(root: Path, prefix: str, seen: set[str], origin: str) -> Iterator[Job]
                           source=path, digest_extra=stat_signature(path))
 
 
-def _render_slice(content_dir: Path) -> Callable[[Sequence[Post]], list[Rendered]]:
+def _render_slice(content_dir: Path, cache: MarkupCache | None
+                  ) -> Callable[[Sequence[Post]], list[Rendered]]:
+    """Render bodies; with ``cache``, also keep them there (each process its own batch)."""
     def run(posts: Sequence[Post]) -> list[Rendered]:
         markup = Markup(content_dir)
-        return [markup.render(post.body, post.rel) for post in posts]
+        rendered = [markup.render(post.body, post.rel) for post in posts]
+        if cache is not None:
+            cache.put_many((markup_key(post.rel, post.body), html)
+                           for post, html in zip(posts, rendered, strict=True))
+        return rendered
     return run
 
 
@@ -142,10 +148,12 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
             todo.append(post)
         else:
             bodies[post.rel] = hit
-    fresh = map_slices(_render_slice(cfg.content_dir), todo, processes, minimum=40)
+    # A preview keeps what it renders in its own memory too, so it stores from here.
+    in_workers = cache if cache is not None and cache.memory is None else None
+    fresh = map_slices(_render_slice(cfg.content_dir, in_workers), todo, processes, minimum=40)
     for post, rendered in zip(todo, fresh, strict=True):
         bodies[post.rel] = rendered
-    if cache:
+    if cache is not None and in_workers is None:
         cache.put_many((markup_key(post.rel, post.body), rendered)
                        for post, rendered in zip(todo, fresh, strict=True))
     return bodies

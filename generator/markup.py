@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import markdown
 from markdown.extensions.toc import TocTreeprocessor, slugify_unicode
-from markdown.treeprocessors import Treeprocessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from PIL import Image, UnidentifiedImageError
 
 from .embeds import x_embed_html
@@ -246,6 +246,30 @@ _EXTENSIONS = ["extra", "sane_lists", "toc"]
 _CONVERTERS = 24  # converters kept per process, each for one mix of marks
 
 
+class _QuickInline(InlineProcessor):
+    """Python-Markdown's inline step, which tries every inline pattern on every run of
+    text: a run that holds none of a pattern's marks is passed over without trying it, and
+    the result is the same (a match always contains one of its pattern's marks)."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self._needs: dict[int, tuple[str, ...]] | None = None
+        self.passed = 0  # patterns not tried (tests check the shortcut is in use)
+
+    def _InlineProcessor__applyPattern(self, pattern: Any, data: str, patternIndex: int,
+                                       startIndex: int = 0) -> tuple[str, bool, int]:
+        if self._needs is None:
+            self._needs = {id(self.md.inlinePatterns[name]): marks
+                           for kind, name, marks in _MARKS
+                           if kind == "inline" and name in self.md.inlinePatterns}
+        marks = self._needs.get(id(pattern))
+        if marks is not None and not any(data.find(mark, startIndex) >= 0 for mark in marks):
+            self.passed += 1
+            return data, False, 0
+        apply: Any = getattr(super(), "_InlineProcessor__applyPattern")  # noqa: B009
+        return apply(pattern, data, patternIndex, startIndex)  # type: ignore[no-any-return]
+
+
 def _registry(md: markdown.Markdown, kind: str) -> Any:
     if kind == "inline":
         return md.inlinePatterns
@@ -276,6 +300,7 @@ class Markup:
                 extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
                 output_format="html",
             )
+            md.treeprocessors.register(_QuickInline(md), "inline", 20)
             md.treeprocessors.register(_SiteTree(md, self._content_dir, self._state),
                                        "microsite", 15)  # after inline (20), before toc (5)
             for kind, name in unused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
+from markdown.treeprocessors import InlineProcessor
 
 from generator.markup import SITE, SOURCE, Markup
 from tests.conftest import write_tree
@@ -73,8 +74,9 @@ _PIECES = ["word", "Word", " ", "\n", "\n\n", "  \n", "\t", "\r\n", "*", "**", "
 
 def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A body is converted without the Markdown steps whose marks it lacks: the HTML must be
-    exactly what the converter with every step makes, whatever the mix of marks."""
+    """A body is converted without the Markdown steps whose marks it lacks, and a run of
+    text without the patterns it cannot match: the HTML must be exactly what Python-Markdown
+    with every step makes, whatever the mix of marks."""
     import random
 
     from generator import markup
@@ -86,7 +88,11 @@ def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
     monkeypatch.setattr(markup, "_CONVERTERS", 10**6)
     fast = Markup(tmp_path)
     made = [fast.render(body, PurePosixPath("posts/y.md")) for body in bodies]
+    passed = sum(getattr(md.treeprocessors["inline"], "passed", -10**6)
+                 for md in fast._converters.values())
+    assert passed > 1000, "runs of text skip the patterns they cannot match"
     monkeypatch.setattr(markup, "_MARKS", ())
+    monkeypatch.setattr(markup, "_QuickInline", InlineProcessor)  # Python-Markdown's own
     full = Markup(tmp_path)
     for body, rendered in zip(bodies, made, strict=True):
         assert rendered == full.render(body, PurePosixPath("posts/y.md")), body
