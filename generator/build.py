@@ -142,8 +142,9 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
     """Every post's body as HTML: from the cache when its text is unchanged."""
     bodies: dict[PurePosixPath, Rendered] = {}
     todo: list[Post] = []
+    found = cache.get_many([markup_key(post.rel, post.body) for post in posts]) if cache else {}
     for post in posts:
-        hit = cache.get(markup_key(post.rel, post.body)) if cache else None
+        hit = found.get(markup_key(post.rel, post.body))
         if hit is None:
             todo.append(post)
         else:
@@ -230,9 +231,10 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
 
 
 def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path],
-                 digest: Callable[[Job], str] | None = None
+                 digest: Callable[[Job], str] | None = None, new: bool = False
                  ) -> Callable[[Sequence[Job]], list[str | None]]:
-    """Make and write each job; with ``digest``, return the jobs' digests, else None each."""
+    """Make and write each job; with ``digest``, return the jobs' digests, else None each.
+    ``new``: ``tmp`` was empty (see ``put``)."""
     def run(jobs: Sequence[Job]) -> list[str | None]:
         cards = CardCache(card_folders)
         digests: list[str | None] = []
@@ -245,7 +247,7 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
                 raise BuildError([Problem(where, line, f"template error while making "
                                                        f"{job.path or 'the home page'}: {exc}")]
                                  ) from exc
-            put(target, data)
+            put(target, data, new=new)
             digests.append(digest(job) if digest else None)
         return digests
     return run
@@ -396,7 +398,7 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
                 todo = list(jobs)
                 say(f"Writing {len(todo)} files…")
                 for job, digest in _write(options, env, writer.work, todo, processes,
-                                          digest_of):
+                                          digest_of, new=True):
                     writer.expected[output_file(job.path)] = digest
                 writer.commit()
             else:
@@ -465,16 +467,18 @@ def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Proble
 
 
 def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],
-           processes: int, digest: Callable[[Job], str] | None = None
+           processes: int, digest: Callable[[Job], str] | None = None, *, new: bool = False
            ) -> list[tuple[Job, str]]:
     """Make every file that changed, spread over the processes; with ``digest``, each job
-    and its digest (worked out in the processes too)."""
+    and its digest (worked out in the processes too). ``new``: ``work`` is a new, empty
+    tree, and there is no output/ to find cards in."""
     # Cards are the slowest jobs: deal them out evenly among the processes.
     todo.sort(key=lambda job: job.kind != "card")
     todo = [job for k in range(processes) for job in todo[k::processes]]
     # Cards are named by their content hash: one already in output/ or in the tree being
     # updated is copied instead of drawn again (without the cache, always drawn).
-    folders = [options.output_dir / "cards", work / "cards"] if options.cache else []
-    digests = map_slices(_write_slice(env, work, folders, digest), todo, processes,
+    folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
+        else []
+    digests = map_slices(_write_slice(env, work, folders, digest, new), todo, processes,
                          minimum=150)
     return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from .markup import MARKUP_VERSION, Rendered
@@ -39,15 +39,28 @@ class MarkupCache:
     def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
         return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
 
+    def get_many(self, keys: Sequence[str]) -> dict[str, Rendered]:
+        """The rendered bodies cached under ``keys`` (whose linked files are unchanged)."""
+        found: dict[str, Rendered] = {}
+        wanted = []
+        for key in keys:
+            if self.memory is not None and key in self.memory:
+                rendered, signatures = self.memory[key]
+                if self._fresh(signatures):
+                    found[key] = rendered
+                    continue
+            wanted.append(key)
+        for key, blob in self.store.get_many("markup", wanted).items():
+            rendered_or_none = self._decode(key, blob)
+            if rendered_or_none is not None:
+                found[key] = rendered_or_none
+        self.hits += len(found)
+        return found
+
     def get(self, key: str) -> Rendered | None:
-        if self.memory is not None and key in self.memory:
-            rendered, signatures = self.memory[key]
-            if self._fresh(signatures):
-                self.hits += 1
-                return rendered
-        blob = self.store.get("markup", key)
-        if blob is None:
-            return None
+        return self.get_many([key]).get(key)
+
+    def _decode(self, key: str, blob: bytes) -> Rendered | None:
         try:
             data = json.loads(blob)
             deps = tuple((str(rel), str(sig)) for rel, sig in data["deps"])
@@ -61,7 +74,6 @@ class MarkupCache:
             )
         except (ValueError, KeyError, TypeError):
             return None
-        self.hits += 1
         if self.memory is not None:
             self.memory[key] = (rendered, deps)
         return rendered

@@ -37,3 +37,13 @@ def test_an_unwritable_folder_only_costs_speed(tmp_path: Path) -> None:
     store = Store(blocked)
     store.put_many("markup", [("a", b"lost")])
     assert store.get("markup", "a") is None
+
+
+def test_many_keys_are_read_in_one_go(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.put_many("markup", [(f"k{i}", f"v{i}".encode()) for i in range(0, 1300, 2)])
+    store.put_many("card", [("k1", b"a card")])
+    keys = [f"k{i}" for i in range(1300)]  # more than one query's worth
+    found = Store(tmp_path).get_many("markup", keys)
+    assert found == {f"k{i}": f"v{i}".encode() for i in range(0, 1300, 2)}
+    assert store.get_many("markup", []) == {}
