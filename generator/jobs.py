@@ -6,6 +6,7 @@ incremental builds compare. Nothing here reads or writes files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from .feeds import FeedItem, FeedSpec
 from .incremental import Fingerprints
 from .render import Catalogue, bind_links, direction
 from .sharing import Share
-from .site import Article, Language, Link, Listing, Site
+from .site import Article, Card, Language, Link, Listing, Site
 from .urls import Urls
 
 
@@ -291,22 +292,28 @@ class Planner:
         nav, words = self.nav(lang), self.words(lang.lang)
         sizes = self.extra["image_sizes"]
         for article in (*lang.posts, *lang.pages):
-            # The job depends on these objects alone (records keep their identity in a
-            # preview): when all are the very ones of the last build, so is the job.
             inputs = (article, nav, words, self.shares.get(article.url), sizes,
                       self.extra.get("live"))
-            last = self.previous.get(article.url)
-            if last is not None and all(a is b for a, b in zip(last[0], inputs, strict=True)):
-                _, job, card, image = last
-                if card is not None:
-                    self.cards[card[0]] = card[1]
-                self.images[article.url] = image
-            else:
-                self._card = None
-                job = self._article(lang, article)
-                card, image = self._card, self.images[article.url]
-            self.planned[article.url] = (inputs, job, card, image)
-            yield job
+            yield self._remembered(article.url, inputs,
+                                   functools.partial(self._article, lang, article))
+
+    def _remembered(self, path: str, inputs: tuple[Any, ...], make: Callable[[], Job]) -> Job:
+        """The page's job from the last build when it depends on ``inputs`` alone and all
+        are the very objects they were then (records keep their identity in a preview)."""
+        last = self.previous.get(path)
+        if last is not None and len(last[0]) == len(inputs) \
+                and all(a is b for a, b in zip(last[0], inputs, strict=True)):
+            _, job, card, image = last
+            assert isinstance(job, Job)
+            if card is not None:
+                self.cards[card[0]] = card[1]
+            self.images[path] = image
+        else:
+            self._card = None
+            job = make()
+            card, image = self._card, self.images[path]
+        self.planned[path] = (inputs, job, card, image)
+        return job
 
     def _article(self, lang: Language, article: Article) -> Job:
         post = article.post
@@ -338,25 +345,36 @@ class Planner:
             for listing in listings:
                 words = self.words(lang.lang)
                 campaign = words.campaign(listing.key) if listing.kind == "campaign" else None
+                others = tuple((other.lang, found) for other in self.site.languages
+                               if (found := _same_listing(other, listing)) is not None)
                 for number, (path, cards) in enumerate(zip(listing.urls, listing.pages,
                                                            strict=True), start=1):
-                    title = listing.title
-                    heading = title
-                    if number > 1:
-                        title = f"{title} ({number}/{len(listing.urls)})"
-                    others = {
-                        other.lang: found.urls[0] for other in self.site.languages
-                        if (found := _same_listing(other, listing)) is not None}
-                    meta = self.meta(path, title,
-                                     campaign.description if campaign else words.description,
-                                     heading=heading, campaign=campaign,
-                                     alternates=self.alternates(others) if number == 1 else (),
-                                     feeds=self._listing_feeds(listing),
-                                     own_card=listing.kind in ("home", "campaign"))
-                    yield self.page(path, template, lang, meta, f"{listing.kind} listing",
-                                    listing=listing, cards=cards, number=number,
-                                    campaign=campaign,
-                                    embeds=self.embeds_for(listing) if number == 1 else ())
+                    embeds = self.embeds_for(listing) if number == 1 else ()
+                    inputs = (listing, cards, words, campaign, self.cfg, self.nav(lang),
+                              self.shares.get(path), self.extra.get("live"),
+                              self.extra["image_sizes"], *(found for _, found in others),
+                              *embeds)
+                    yield self._remembered(path, inputs, functools.partial(
+                        self._listing_page, lang, template, listing, number, path, cards,
+                        campaign, others, embeds))
+
+    def _listing_page(self, lang: Language, template: str, listing: Listing, number: int,
+                      path: str, cards: tuple[Card, ...], campaign: Campaign | None,
+                      others: tuple[tuple[str, Listing], ...],
+                      embeds: tuple[EmbedFeed, ...]) -> Job:
+        words = self.words(lang.lang)
+        title = heading = listing.title
+        if number > 1:
+            title = f"{title} ({number}/{len(listing.urls)})"
+        meta = self.meta(path, title, campaign.description if campaign else words.description,
+                         heading=heading, campaign=campaign,
+                         alternates=self.alternates({code: found.urls[0] for code, found
+                                                     in others}) if number == 1 else (),
+                         feeds=self._listing_feeds(listing),
+                         own_card=listing.kind in ("home", "campaign"))
+        return self.page(path, template, lang, meta, f"{listing.kind} listing",
+                         listing=listing, cards=cards, number=number, campaign=campaign,
+                         embeds=embeds)
 
     def embeds_for(self, listing: Listing) -> tuple[EmbedFeed, ...]:
         """A campaign's own feeds; on the home page, every feed some campaign embeds."""
@@ -409,7 +427,7 @@ class Planner:
                   tuple(sorted({**dict(missing.context), "rooted_links": True}.items())))
         entries = []
         for job in pages:
-            page_meta = dict(job.context).get("meta")
+            page_meta = next((value for key, value in job.context if key == "meta"), None)
             if isinstance(page_meta, Meta) and not page_meta.noindex:
                 entries.append(_sitemap_entry(page_meta))
         body = "".join(sorted(entries))
@@ -467,6 +485,7 @@ def _attr(text: str) -> str:
             .replace(">", "&gt;"))
 
 
+@functools.lru_cache(maxsize=1 << 15)  # a preview asks again for every unchanged page
 def _sitemap_entry(meta: Meta) -> str:
     links = "".join(f'    <xhtml:link rel="alternate" hreflang="{_attr(lang)}" '
                     f'href="{_attr(url)}"/>\n' for lang, url in meta.alternates)
