@@ -37,6 +37,7 @@ from generator.serve import (
     changed_paths,
     is_litter,
     snapshot,
+    updated,
 )
 from tests.support import repo_root
 from tests.support.browser import chromium, new_page, run_axe
@@ -536,3 +537,49 @@ def test_a_save_wakes_the_watcher(tmp_path: Path, inotify: bool) -> None:
     # With inotify the save itself wakes it (without an event it would sleep SAFETY_SECONDS);
     # when polling, the next poll does.
     assert woken < SAFETY_SECONDS / 2
+
+
+def test_a_look_at_the_files_inotify_named_sees_what_a_full_look_sees(tmp_path: Path) -> None:
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text("a")
+    (tmp_path / "posts" / "b.md").write_text("b")
+    before = snapshot([tmp_path])
+    (tmp_path / "posts" / "a.md").write_text("a, edited")
+    (tmp_path / "posts" / "b.md").unlink()
+    (tmp_path / "posts" / "c.md").write_text("c")
+    (tmp_path / "posts" / "c.md~").write_text("a backup")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "d.md").write_text("not in a watched folder")
+    named = [str(tmp_path / "posts" / n) for n in ("a.md", "b.md", "c.md", "c.md~")]
+    after = updated(before, [*named, str(tmp_path / "elsewhere" / "d.md")])
+    assert after is not None
+    assert after.files == {k: v for k, v in snapshot([tmp_path]).files.items()
+                           if "elsewhere" not in k}
+    assert updated(before, [str(tmp_path / "elsewhere")]) is None  # a new folder: look again
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="inotify")
+def test_inotify_names_the_saved_files_and_asks_a_full_look_for_folders(tmp_path: Path) -> None:
+    async def looks() -> list[set[str] | None]:
+        wakeups = Wakeups(asyncio.get_running_loop())
+        try:
+            found = [wakeups.take()]  # the first look is a full one
+            wakeups.follow(snapshot([tmp_path]).folders)
+            (tmp_path / "post.md").write_text("saved")
+            await wakeups.next()
+            found.append(wakeups.take())
+            (tmp_path / "other.md").write_text("saved just before the look")
+            found.append(wakeups.take())  # events already queued are read by the look
+            (tmp_path / "new-folder").mkdir()
+            await wakeups.next()
+            found.append(wakeups.take())
+            found.append(Wakeups(asyncio.get_running_loop(), inotify=False).take())
+            return found
+        finally:
+            wakeups.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first, saved, queued, folder, polling = pool.submit(asyncio.run, looks()).result(10)
+    assert first is None and folder is None and polling is None
+    assert saved == {str(tmp_path / "post.md")}
+    assert queued == {str(tmp_path / "other.md")}
