@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import logging
@@ -255,9 +256,10 @@ def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
 
 @functools.cache
 def _renderer_identity() -> str:
-    """The renderer, fonts and libraries that draw cards (read once per process)."""
+    """The renderer, fonts and libraries that draw and pack cards (read once per process)."""
     parts = (RENDERER_VERSION, PIL.__version__, features.version("freetype2"),
-             features.check("raqm"), *(_font_identity(FONT_DIR / f) for f in LINE_HEIGHT))
+             features.check("raqm"), importlib.metadata.version("isal"),
+             *(_font_identity(FONT_DIR / f) for f in LINE_HEIGHT))
     return "".join(f"\0{part}" for part in parts)
 
 

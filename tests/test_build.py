@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from PIL import Image
 
 from generator.build import BuildOptions, build
 from generator.errors import BuildError
@@ -57,8 +59,16 @@ def test_golden_output(golden_out: Path) -> None:
            if k != MARKER and not k.startswith("assets/")}
     expected = tree(expected_dir)
     assert sorted(got) == sorted(expected), "files differ; run UPDATE_GOLDEN=1 make test"
-    changed = [name for name in got if got[name] != expected[name]]
+    changed = [name for name in got if got[name] != expected[name] and not (
+        name.startswith("cards/") and _pixels(got[name]) == _pixels(expected[name]))]
     assert not changed, f"changed: {changed}; if intended, run UPDATE_GOLDEN=1 make test"
+
+
+def _pixels(png: bytes) -> tuple[str, tuple[int, int], bytes, list[int] | None]:
+    """A card as what it shows: how its deflate stream is packed may vary with the CPU
+    (ISA-L's code for CPUs without SSE4.2 packs differently), what it shows may not."""
+    with Image.open(io.BytesIO(png)) as image:
+        return image.mode, image.size, image.tobytes(), image.getpalette()
 
 
 def test_same_input_same_bytes(golden_out: Path, tmp_path: Path) -> None:
