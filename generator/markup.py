@@ -253,17 +253,20 @@ class _QuickInline(InlineProcessor):
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
-        self._needs: dict[int, tuple[str, ...]] | None = None
+        # Make it once the converter's patterns are settled: the step looks its patterns up
+        # by index for every run of text, which a registry answers by sorting and searching.
+        self.inlinePatterns = list(md.inlinePatterns)  # type: ignore[assignment]
+        self._needs = {id(md.inlinePatterns[name]): marks[0] if len(marks) == 1 else marks
+                       for kind, name, marks in _MARKS
+                       if kind == "inline" and name in md.inlinePatterns}
         self.passed = 0  # patterns not tried (tests check the shortcut is in use)
 
     def _InlineProcessor__applyPattern(self, pattern: Any, data: str, patternIndex: int,
                                        startIndex: int = 0) -> tuple[str, bool, int]:
-        if self._needs is None:
-            self._needs = {id(self.md.inlinePatterns[name]): marks
-                           for kind, name, marks in _MARKS
-                           if kind == "inline" and name in self.md.inlinePatterns}
         marks = self._needs.get(id(pattern))
-        if marks is not None and not any(data.find(mark, startIndex) >= 0 for mark in marks):
+        if marks is not None and (
+                data.find(marks, startIndex) < 0 if isinstance(marks, str)
+                else all(data.find(mark, startIndex) < 0 for mark in marks)):
             self.passed += 1
             return data, False, 0
         apply: Any = getattr(super(), "_InlineProcessor__applyPattern")  # noqa: B009
@@ -300,9 +303,6 @@ class Markup:
                 extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-4"}},
                 output_format="html",
             )
-            md.treeprocessors.register(_QuickInline(md), "inline", 20)
-            md.treeprocessors.register(_SiteTree(md, self._content_dir, self._state),
-                                       "microsite", 15)  # after inline (20), before toc (5)
             for kind, name in unused:
                 if kind == "toc-marker":  # headings still get their ids
                     toc = md.treeprocessors[name]
@@ -310,6 +310,9 @@ class Markup:
                     toc.marker = ""
                 else:
                     _registry(md, kind).deregister(name, strict=False)
+            md.treeprocessors.register(_QuickInline(md), "inline", 20)
+            md.treeprocessors.register(_SiteTree(md, self._content_dir, self._state),
+                                       "microsite", 15)  # after inline (20), before toc (5)
             self._converters[unused] = md
         return md
 
