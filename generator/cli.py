@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 import time
@@ -198,6 +199,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(f"  wrote {files}" + (f" (over {HOOTSUITE_MAX_ROWS} rows: upload it to "
                                      "Hootsuite in parts)" if over else ""))
     return 0
+
+
+def run() -> None:
+    """The ``microsite`` command: ``main``, then a quick exit. Python would otherwise free a
+    big site's records one by one before exiting (~0.5 s at 10000 posts); the system frees
+    the memory at once. Output is flushed first; files and temporary folders are closed by
+    then, and a failure still raises as usual."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
