@@ -135,6 +135,7 @@ class SiteWriter:
         self.expected: dict[PurePosixPath, str] = {}
         self._work: tuple[Path, dict[str, str]] | None = None
         self._look = True
+        self._empty = False  # the work tree was made empty by this build
 
     @property
     def first(self) -> bool:
@@ -231,6 +232,7 @@ class SiteWriter:
                             dirs_exist_ok=True)
             _write_marker(fresh, _DIRTY)
             return fresh, current
+        self._empty = True  # made from nothing: holds only what this build puts in it
         return fresh, {}
 
     def recall(self, stamp: str) -> dict[str, Any] | None:
@@ -276,7 +278,7 @@ class SiteWriter:
             for gone in set(self.previous) - {str(rel) for rel in self.expected}:
                 (self.work / gone).unlink(missing_ok=True)
                 _remove_empty_parents(self.work, (self.work / gone).parent)
-        else:
+        elif not self._empty:
             _prune(self.work, set(self.expected))
         manifest = dict(sorted((str(rel), digest) for rel, digest in self.expected.items()))
         data = json.dumps(manifest).encode()
