@@ -46,6 +46,7 @@ def site_salt(cfg: SiteConfig, themes: Sequence[Path]) -> str:
     ).hexdigest()
 
 
+_INLINE = 32  # tuples up to this long are digested inline, longer ones once (see _feed)
 _RECORDS: set[type] = {tuple}  # kinds seen to be digested field by field (or item by item)
 
 
@@ -91,7 +92,7 @@ class Fingerprints:
     def __init__(self, *, remember: bool = False) -> None:
         # id → (record, digest) for this build; the record is kept alive so its id is unique
         self.seen: dict[int, tuple[object, bytes]] = {}
-        self._fields: dict[type, tuple[str, ...]] = {}
+        self._fields: dict[type, tuple[tuple[str, bytes], ...]] = {}
         # With ``remember`` (a preview), records equal to one of the last two builds' reuse
         # its digest: a rebuild makes new but mostly equal records, and comparing them is
         # far cheaper than hashing them again.
@@ -146,8 +147,13 @@ class Fingerprints:
         kind = type(value)
         if kind is str:  # by far the most common: tested first, exactly
             data = value.encode("utf-8", "surrogatepass")  # type: ignore[attr-defined]
-            h.update(b"s%d:" % len(data))
-            h.update(data)
+            h.update(b"s%d:%b" % (len(data), data))
+        elif kind is tuple and len(value) <= _INLINE:  # type: ignore[arg-type]
+            # A short tuple (tags, headings, a page's cards) goes in item by item: cheaper
+            # than a digest of its own, which only pays off for big shared ones.
+            h.update(b"t%d:" % len(value))  # type: ignore[arg-type]
+            for item in value:  # type: ignore[attr-defined]
+                self._feed(h, item)
         elif kind in _RECORDS:
             h.update(b"o")
             h.update(self.of(value))
@@ -169,11 +175,12 @@ class Fingerprints:
         names = self._fields.get(type(value))
         if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
             names = self._fields[type(value)] = tuple(
-                f.name for f in dataclasses.fields(value) if f.metadata.get("digest", True))
+                (f.name, f.name.encode()) for f in dataclasses.fields(value)
+                if f.metadata.get("digest", True))
             _RECORDS.add(type(value))
         if names is not None:
-            for name in names:
-                h.update(name.encode())
+            for name, label in names:
+                h.update(label)
                 self._feed(h, getattr(value, name))
         elif isinstance(value, tuple | list):
             h.update(b"%d" % len(value))
