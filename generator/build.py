@@ -46,7 +46,7 @@ from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
-from .workers import cpu_count, map_slices
+from .workers import cpu_count, map_slices, wait_for_background
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -267,6 +267,7 @@ def build(options: BuildOptions, *, now: datetime | None = None,
     try:
         return _build(options, now=now, progress=progress, state=state)
     finally:
+        wait_for_background()  # caches saved meanwhile are complete when the build returns
         if collecting:
             gc.enable()
 

@@ -90,3 +90,28 @@ def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
     if failure is not None:
         raise failure
     return results
+
+
+_pending: list[int] = []  # background processes not yet waited for
+
+
+def in_background(fn: Callable[[], None]) -> None:
+    """Run ``fn`` in a forked process while the caller goes on (saving a cache it no longer
+    needs, say); ``wait_for_background`` waits for it. Where there is no fork, run it now."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        fn()
+        return
+    pid = os.fork()
+    if pid == 0:  # the child: do it and leave at once, with no clean-up of the parent's
+        try:
+            _die_with_parent()
+            fn()
+        finally:
+            os._exit(0)
+    _pending.append(pid)
+
+
+def wait_for_background() -> None:
+    """Wait for every process ``in_background`` started."""
+    while _pending:
+        os.waitpid(_pending.pop(), 0)
