@@ -41,7 +41,7 @@ from .sharing import problems as sharing_problems
 from .site import Site, build_site, published
 from .tweetcount import MAX_WEIGHTED_LENGTH
 from .urls import output_file
-from .workers import cpu_count
+from .workers import cpu_count, wait_for_background
 
 log = logging.getLogger(__name__)
 
@@ -547,6 +547,7 @@ def check_site(content_dir: Path, *, drafts: bool = True, future: bool = True,
     site, site_problems = build_site(cfg, kept, rendered, now, future=future)
     problems.extend(site_problems)
     shares = share_site(site, cache_dir, processes)
+    wait_for_background()  # the share cache, saved meanwhile
     problems.extend(sharing_problems(site, shares))
     jobs = plan(site, theme_dirs(cfg), sizes=image_sizes(cfg, kept), embeds=embeds.feeds,
                 shares=shares)

@@ -24,7 +24,7 @@ from .site import Article, Site
 from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links, share_url
 from .social import x_intent as intent_url
 from .tweetcount import MAX_WEIGHTED_LENGTH
-from .workers import map_slices
+from .workers import in_background, map_slices
 
 log = logging.getLogger(__name__)
 SHARING_VERSION = "2"
@@ -195,8 +195,9 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     fresh = map_slices(_compose(cfg, mastodon), missing, processes, minimum=100)
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share
-    if cache_file and missing:
-        _save(cache_file, {keys[p]: cached[keys[p]] for p in keys})
+    if cache_file and missing:  # saved by a background process (see build.build)
+        in_background(functools.partial(_save, cache_file,
+                                        {keys[p]: cached[keys[p]] for p in keys}))
     return {path: cached[keys[path]] for path in keys}
 
 
