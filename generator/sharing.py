@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import tweetcount
 from .config import Campaign, ShareConfig, SiteConfig
 from .errors import Problem, warning
 from .site import Article, Site
@@ -192,6 +193,8 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     def mastodon(lang: str) -> str:  # the share page in the reader's language
         return cfg.base_url + site.urls.mastodon_share(lang)
 
+    if missing:
+        tweetcount.prepare()  # before the workers are forked
     fresh = map_slices(_compose(cfg, mastodon), missing, processes, minimum=100)
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share
