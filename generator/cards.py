@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import itertools
 import json
 import logging
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+import isal
 import PIL
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
@@ -258,7 +258,7 @@ def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
 def _renderer_identity() -> str:
     """The renderer, fonts and libraries that draw and pack cards (read once per process)."""
     parts = (RENDERER_VERSION, PIL.__version__, features.version("freetype2"),
-             features.check("raqm"), importlib.metadata.version("isal"),
+             features.check("raqm"), isal.__version__,
              *(_font_identity(FONT_DIR / f) for f in LINE_HEIGHT))
     return "".join(f"\0{part}" for part in parts)
 
