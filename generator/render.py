@@ -175,7 +175,7 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
         return Markup(' lang="{}"').format(cfg.language)
 
     env.globals.update(url=url, abs_url=urls.absolute, t=t, cfg=cfg, urls=urls,
-                       direction=direction, lang_attr=lang_attr)
+                       direction=direction, lang_attr=lang_attr, catalogue=strings)
     env.filters.update(
         date=date,
         iso=lambda value: value.isoformat(),
@@ -183,6 +183,10 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
         og_locale=og_locale,
     )
     return env
+
+
+def _relative(relative: Callable[[str, str], str], here: str, site_path: str) -> str:
+    return relative(site_path, here)
 
 
 def bind_links(html: str, resolve: Callable[[str], str]) -> str:
@@ -204,14 +208,21 @@ def fill_quotes(html: str, render_quote: Callable[[int], str]) -> str:
 
 def render_page(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
     """Render one page and bind its late links relative to ``context['here']``."""
-    html = env.get_template(template).render(context)
+    urls: Urls = env.globals["urls"]  # type: ignore[assignment]
+    here = str(context["here"])
+    strings: Catalogue = env.globals["catalogue"]  # type: ignore[assignment]
+    # ``url`` and ``t`` bound to this page: the globals of the same names (for templates
+    # rendered some other way) look ``here`` and ``lang`` up in the context at every call.
+    page = dict(context)
+    page["url"] = urls.rooted if context.get("rooted_links") \
+        else functools.partial(_relative, urls.relative, here)
+    page["t"] = functools.partial(strings.gettext, str(context["lang"]))
+    html = env.get_template(template).render(page)
     share = context.get("share")
     if share is not None and "<!--tweetable:" in html:
         quote_template = env.get_template("partials/tweetable.html")
         html = fill_quotes(html, lambda n: quote_template.render(
-            {**context, "quote": share.quotes[n]}) if n < len(share.quotes) else "")
-    urls: Urls = env.globals["urls"]  # type: ignore[assignment]
-    here = str(context["here"])
+            {**page, "quote": share.quotes[n]}) if n < len(share.quotes) else "")
     if context.get("rooted_links"):
         return bind_links(html, urls.rooted)
     return bind_links(html, lambda path: urls.relative(path, here))
