@@ -142,9 +142,10 @@ def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | N
     """Every post's body as HTML: from the cache when its text is unchanged."""
     bodies: dict[PurePosixPath, Rendered] = {}
     todo: list[Post] = []
-    found = cache.get_many([markup_key(post.rel, post.body) for post in posts]) if cache else {}
-    for post in posts:
-        hit = found.get(markup_key(post.rel, post.body))
+    keys = [markup_key(post.rel, post.body) if cache else "" for post in posts]
+    found = cache.get_many(keys) if cache else {}
+    for post, key in zip(posts, keys, strict=True):
+        hit = found.get(key)
         if hit is None:
             todo.append(post)
         else:
