@@ -583,3 +583,35 @@ def test_inotify_names_the_saved_files_and_asks_a_full_look_for_folders(tmp_path
     assert first is None and folder is None and polling is None
     assert saved == {str(tmp_path / "post.md")}
     assert queued == {str(tmp_path / "other.md")}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="inotify")
+def test_a_file_saved_in_a_new_folder_is_seen(tmp_path: Path) -> None:
+    """The watch loop's looks: a new folder asks for a full look (which watches it), and a
+    save in it afterwards is named by inotify and seen by a quick look."""
+    async def looks() -> tuple[bool, bool, set[str] | None, bool]:
+        wakeups = Wakeups(asyncio.get_running_loop())
+        try:
+            wakeups.take()
+            seen = snapshot([tmp_path])
+            wakeups.follow(seen.folders)
+            (tmp_path / "posts").mkdir()
+            await wakeups.next()
+            full = wakeups.take() is None
+            seen = snapshot([tmp_path])  # the full look
+            wakeups.follow(seen.folders)
+            watched = str(tmp_path / "posts") in seen.folders
+            (tmp_path / "posts" / "new.md").write_text("saved")
+            await wakeups.next()
+            named = wakeups.take()
+            after = updated(seen, named or ())
+            return full, watched, named, after is not None and changed_paths(seen, after) == [
+                tmp_path / "posts" / "new.md"]
+        finally:
+            wakeups.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        full, watched, named, seen_it = pool.submit(asyncio.run, looks()).result(10)
+    assert full and watched
+    assert named == {str(tmp_path / "posts" / "new.md")}
+    assert seen_it
