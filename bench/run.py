@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,9 +39,19 @@ def _progress(name: str, n: int, run: Run) -> None:
           f"{run.rss_mb:4.0f} MB, others {run.others:4.0%}", flush=True)
 
 
-def _clean(*paths: Path) -> None:
+_ASIDE = OUT / ".aside"  # with --set-aside, old trees wait here until the end
+
+
+def _clean(*paths: Path, aside: bool = False) -> None:
+    """Remove ``paths``; with ``aside``, move them into ``_ASIDE`` (deleted by ``main`` at
+    the end): on a disk mounted with online discard, writing right after a big delete is
+    slow, and that would be measured as the build's time."""
     for path in paths:
-        shutil.rmtree(path, ignore_errors=True)
+        if aside and path.exists():
+            _ASIDE.mkdir(parents=True, exist_ok=True)
+            path.rename(_ASIDE / f"{time.monotonic_ns()}-{path.name}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _body_marker(n: int) -> str:
@@ -97,9 +108,9 @@ def snapshot(ref: str) -> tuple[Path, str]:
 
 
 def measure_ours(corpus: Path, work: Path, repeat: int, timeout: float, *,
-                 code: Path = ROOT, quiet: float = 0) -> list[Scenario]:
+                 code: Path = ROOT, quiet: float = 0, aside: bool = False) -> list[Scenario]:
     """Cold, no-change, body-edit and title-edit builds of a fresh copy of ``corpus``."""
-    _clean(work)
+    _clean(work, aside=aside)
     # As `make build` does: compiled once, not at every start (see the Makefile).
     compileall.compile_dir(code / "generator", quiet=1)
     shutil.copytree(corpus / "content", work / "content")
@@ -111,7 +122,7 @@ def measure_ours(corpus: Path, work: Path, repeat: int, timeout: float, *,
     cmd = [sys.executable, "-m", "generator", "build", "--content", str(work / "content"),
            "--output", str(output), "--offline"]
     steps: dict[str, Callable[[int], None]] = {
-        "cold": lambda n: _clean(output, cache), "no-change": lambda n: None,
+        "cold": lambda n: _clean(output, cache, aside=aside), "no-change": lambda n: None,
         "body edit": lambda n: _edit_body(edited, n),
         "title edit": lambda n: _edit_title(edited, n)}
     # After an edit, the post page (body) or the page and its listings (title) must show it.
@@ -152,14 +163,14 @@ def ensure_pelican() -> Path:
 
 
 def measure_pelican(corpus: Path, work: Path, repeat: int, timeout: float, *,
-                    quiet: float = 0) -> Scenario:
+                    quiet: float = 0, aside: bool = False) -> Scenario:
     """Pelican's cold build of the same posts (no output, no cache), ``repeat`` times."""
     runs = []
     try:
         pelican = ensure_pelican()
         site = corpus / "pelican"
         for n in range(repeat):
-            _clean(work / "pelican-output", site / "cache")
+            _clean(work / "pelican-output", site / "cache", aside=aside)
             cmd = [str(pelican), "content", "-s", "pelicanconf.py", "-o",
                    str(work / "pelican-output")]
             log = work / "logs" / f"pelican-{n}.log"
@@ -194,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "to go quiet (default 0: don't wait)")
     parser.add_argument("--ref", help="build with generator/ and themes/ as committed at this "
                                       "git ref (e.g. HEAD) instead of the working tree")
+    parser.add_argument("--set-aside", action="store_true",
+                        help="move old output and caches aside (deleted at the end) instead "
+                             "of deleting them before each build: on a disk with online "
+                             "discard, writing right after a big delete is slow")
     parser.add_argument("--results", type=Path, default=OUT / "results.json")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
@@ -220,11 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout = args.timeout or 60 + posts / 20
         print(f"{posts} posts ({repeat} run{'s' * (repeat > 1)} each):", flush=True)
         work = OUT / f"work-{posts}"
-        ours = measure_ours(corpus, work, repeat, timeout, code=code, quiet=args.quiet_wait)
-        theirs = measure_pelican(corpus, work, repeat, timeout, quiet=args.quiet_wait) \
-            if with_pelican else None
+        ours = measure_ours(corpus, work, repeat, timeout, code=code, quiet=args.quiet_wait,
+                            aside=args.set_aside)
+        theirs = measure_pelican(corpus, work, repeat, timeout, quiet=args.quiet_wait,
+                                 aside=args.set_aside) if with_pelican else None
         results.append(SizeResult(posts, tuple(ours), theirs))
 
+    _clean(_ASIDE)
     checks = targets(results)
     print()
     print(report(results, checks))
