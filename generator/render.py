@@ -148,16 +148,6 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
     urls = Urls(cfg.base_url, cfg.language)
 
     @jinja2.pass_context
-    def url(ctx: jinja2.runtime.Context, site_path: str) -> str:
-        if ctx.get("rooted_links"):
-            return urls.rooted(site_path)
-        return urls.relative(site_path, str(ctx["here"]))
-
-    @jinja2.pass_context
-    def t(ctx: jinja2.runtime.Context, message: str, **values: object) -> str:
-        return strings.gettext(str(ctx["lang"]), message, **values)
-
-    @jinja2.pass_context
     def date(ctx: jinja2.runtime.Context, value: datetime, form: str = "long") -> str:
         return _format_date(value, str(ctx["lang"]), form)
 
@@ -174,7 +164,8 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
                 return Markup("")
         return Markup(' lang="{}"').format(cfg.language)
 
-    env.globals.update(url=url, abs_url=urls.absolute, t=t, cfg=cfg, urls=urls,
+    # ``url`` and ``t`` are bound to each page by ``render_page``.
+    env.globals.update(abs_url=urls.absolute, cfg=cfg, urls=urls,
                        direction=direction, lang_attr=lang_attr, catalogue=strings)
     env.filters.update(
         date=date,
@@ -209,20 +200,17 @@ def fill_quotes(html: str, render_quote: Callable[[int], str]) -> str:
 def render_page(env: jinja2.Environment, template: str, context: Mapping[str, Any]) -> str:
     """Render one page and bind its late links relative to ``context['here']``."""
     urls: Urls = env.globals["urls"]  # type: ignore[assignment]
-    here = str(context["here"])
     strings: Catalogue = env.globals["catalogue"]  # type: ignore[assignment]
-    # ``url`` and ``t`` bound to this page: the globals of the same names (for templates
-    # rendered some other way) look ``here`` and ``lang`` up in the context at every call.
-    page = dict(context)
-    page["url"] = urls.rooted if context.get("rooted_links") \
-        else functools.partial(_relative, urls.relative, here)
-    page["t"] = functools.partial(strings.gettext, str(context["lang"]))
+    # Links from this page: relative to it, or from the site's root (404.html, served at
+    # any depth). Templates get ``url`` and ``t`` bound to the page.
+    resolve: Callable[[str], str] = urls.rooted if context.get("rooted_links") \
+        else functools.partial(_relative, urls.relative, str(context["here"]))
+    page = {**context, "url": resolve,
+            "t": functools.partial(strings.gettext, str(context["lang"]))}
     html = env.get_template(template).render(page)
     share = context.get("share")
     if share is not None and "<!--tweetable:" in html:
         quote_template = env.get_template("partials/tweetable.html")
         html = fill_quotes(html, lambda n: quote_template.render(
             {**page, "quote": share.quotes[n]}) if n < len(share.quotes) else "")
-    if context.get("rooted_links"):
-        return bind_links(html, urls.rooted)
-    return bind_links(html, lambda path: urls.relative(path, here))
+    return bind_links(html, resolve)
