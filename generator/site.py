@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -216,17 +216,13 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
             by_key[post.key].append(post)
 
     def link_sources(post: Post, html: str) -> str:
-        def swap(match: re.Match[str]) -> str:
-            target = url_of.get(PurePosixPath(match.group(1)))
-            if target is None:
-                at = post.body.find(match.group(1))
-                line = post.body_line + post.body.count("\n", 0, at) if at >= 0 else None
-                problems.append(Problem(post.source, line,
-                                        f"links to {match.group(1)}, which is not published "
-                                        "(a draft, scheduled, or has errors)"))
-                return SITE
-            return SITE + target
-        return _SOURCE_LINK.sub(swap, html) if SOURCE in html else html
+        def unpublished(target: str) -> None:
+            at = post.body.find(target)
+            line = post.body_line + post.body.count("\n", 0, at) if at >= 0 else None
+            problems.append(Problem(post.source, line,
+                                    f"links to {target}, which is not published "
+                                    "(a draft, scheduled, or has errors)"))
+        return _bind_sources(html, url_of, unpublished)
 
     tag_names: dict[tuple[str, str], str] = {}
     articles: dict[str, list[Article]] = defaultdict(list)
@@ -360,10 +356,10 @@ def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
     for rel, post in changed.items():
         old_article = articles.get(rel)
         body = bodies[rel]
-        if old_article is None or body.problems or (SOURCE in body.html and any(
-                PurePosixPath(m.group(1)) not in url_of for m in _SOURCE_LINK.finditer(body.html))):
+        unpublished: list[str] = []
+        html = _bind_sources(body.html, url_of, unpublished.append)
+        if old_article is None or body.problems or unpublished:
             return None
-        html = _SOURCE_LINK.sub(lambda m: SITE + url_of[PurePosixPath(m.group(1))], body.html)
         fresh[id(old_article)] = replace(
             old_article, post=replace(post, key=old_article.post.key), html=html,
             quotes=body.quotes, headings=body.headings)
@@ -373,6 +369,23 @@ def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
                               pages=tuple(fresh.get(id(a), a) for a in lang.pages))
                       for lang in memo.site.languages)
     return replace(memo.site, languages=languages)
+
+
+def _bind_sources(html: str, url_of: Mapping[PurePosixPath, str],
+                  unpublished: Callable[[str], None]) -> str:
+    """``html`` with each link to a content file (``site-src:posts/x.md``) made a link to its
+    page (``site:posts/x/``); ``unpublished`` is told of a file with no page, whose link
+    becomes one to the home page."""
+    if SOURCE not in html:
+        return html
+
+    def swap(match: re.Match[str]) -> str:
+        target = url_of.get(PurePosixPath(match.group(1)))
+        if target is None:
+            unpublished(match.group(1))
+            return SITE
+        return SITE + target
+    return _SOURCE_LINK.sub(swap, html)
 
 
 def _shown_fields(post: Post) -> tuple[object, ...]:
