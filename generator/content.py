@@ -12,7 +12,6 @@ import difflib
 import functools
 import hashlib
 import os
-import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from .config import SiteConfig, unknown_key_message
 from .errors import Problem, warning
 from .social import valid_hashtag
 from .source import YamlDoc, describe, read_front_matter, stat_signature
+from .store import load_pickle, save_pickle
 from .urls import slugify
 from .workers import in_background, map_slices
 
@@ -364,30 +364,6 @@ def _parse_cache_key(cfg: SiteConfig) -> str:
     return hashlib.sha256(f"{PARSE_VERSION}\0{cfg!r}".encode()).hexdigest()
 
 
-def _load_parsed(cache_file: Path | None, key: str) -> dict[str, Entry]:
-    if cache_file is None:
-        return {}
-    try:
-        with cache_file.open("rb") as handle:
-            stored = pickle.load(handle)  # our own cache, beside content/
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError):
-        return {}
-    if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != key:
-        return {}
-    return stored[1] if isinstance(stored[1], dict) else {}
-
-
-def _save_parsed(cache_file: Path, key: str, parsed: dict[str, Entry]) -> None:
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_name(cache_file.name + ".tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump((key, parsed), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache_file)
-    except OSError:
-        return  # a cache that cannot be written only costs time
-
-
 def _still_valid(cfg: SiteConfig, result: Parsed) -> bool:
     """A parsed file may be reused unless the image it names has gone."""
     post = result[0]
@@ -427,7 +403,7 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
     if memory is not None and memory.get("key") == key:
         cached = memory["files"]
     else:
-        cached = _load_parsed(cache_file, key)
+        cached = load_pickle(cache_file, key)
     fresh: dict[str, Entry] = {}
     todo: list[tuple[str, str, Kind, str]] = []
     for path, rel, kind in _sources(cfg.content_dir):
@@ -455,7 +431,7 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
     first = memory is None or memory.get("key") != key
     if cache_file is not None and first and fresh != cached:
         # Pickling 10000 posts takes ~0.3 s that the build need not wait for.
-        in_background(functools.partial(_save_parsed, cache_file, key, fresh))
+        in_background(functools.partial(save_pickle, cache_file, key, fresh))
     if memory is not None:
         memory.update(key=key, files=fresh)
     return tuple(posts), problems

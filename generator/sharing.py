@@ -10,9 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
-import pickle
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ from .errors import Problem, warning
 from .site import Article, Site
 from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links, share_url
 from .social import x_intent as intent_url
+from .store import load_pickle, save_pickle
 from .tweetcount import MAX_WEIGHTED_LENGTH
 from .workers import in_background, map_slices
 
@@ -128,29 +126,6 @@ def _key_of(base_url: str, share: ShareConfig, request: Request) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _load(path: Path) -> dict[str, Share]:
-    """The shares a build saved (our own file under .cache/; anything odd is ignored)."""
-    try:
-        with path.open("rb") as handle:
-            version, shares = pickle.load(handle)
-    except Exception:  # missing, damaged or from another version: composed again
-        return {}
-    if version != SHARING_VERSION or not isinstance(shares, dict):
-        return {}
-    return shares
-
-
-def _save(path: Path, shares: Mapping[str, Share]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump((SHARING_VERSION, dict(shares)), handle, pickle.HIGHEST_PROTOCOL)
-        Path(tmp).replace(path)
-    except OSError as exc:  # only costs time on the next build
-        log.debug("sharing cache not written: %s", exc)
-
-
 def share_site(site: Site, cache_dir: Path | None, processes: int,
                memory: dict[str, Share] | None = None,
                known: dict[str, tuple[object, ...]] | None = None) -> dict[str, Share]:
@@ -179,7 +154,7 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     if memory:
         cached = memory
     else:
-        cached = _load(cache_file) if cache_file else {}
+        cached = load_pickle(cache_file, SHARING_VERSION)
         if memory is not None:
             memory.update(cached)
             cached = memory
@@ -199,7 +174,7 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share
     if cache_file and missing:  # saved by a background process (see build.build)
-        in_background(functools.partial(_save, cache_file,
+        in_background(functools.partial(save_pickle, cache_file, SHARING_VERSION,
                                         {keys[p]: cached[keys[p]] for p in keys}))
     return {path: cached[keys[path]] for path in keys}
 

@@ -1,4 +1,4 @@
-"""The build cache's blobs (rendered Markdown, share cards) in one SQLite file.
+"""The build cache's blobs (rendered Markdown) in one SQLite file, and its pickled files.
 
 One file instead of one file per entry: creating thousands of small files costs more
 system time than rendering them (every create is a journalled metadata update), and a
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import sqlite3
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +123,33 @@ class Store:
     def _give_up(self, exc: BaseException) -> None:
         log.debug("build cache %s not used: %s", self.path, exc)
         self._broken = True
+
+
+def load_pickle(path: Path | None, tag: str) -> dict[Any, Any]:
+    """The dict ``save_pickle`` kept under ``tag`` (a version, or a key of its inputs); empty
+    when the file is missing, damaged or kept under another tag. Our own file, beside
+    content/: it is trusted like the code."""
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            kept, values = pickle.load(handle)
+    except Exception:  # missing, damaged, from another version: all only cost time
+        return {}
+    return values if kept == tag and isinstance(values, dict) else {}
+
+
+def save_pickle(path: Path, tag: str, values: Mapping[Any, Any]) -> None:
+    """Keep ``values`` under ``tag``, replacing the file at once when complete; a cache that
+    cannot be written only costs time on the next build."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump((tag, dict(values)), handle, pickle.HIGHEST_PROTOCOL)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        log.debug("cache %s not written: %s", path, exc)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

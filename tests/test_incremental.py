@@ -305,12 +305,13 @@ def test_an_empty_output_folder_made_by_hand_is_no_obstacle(tmp_path: Path) -> N
 def test_the_parse_cache_is_complete_when_the_build_returns(tmp_path: Path) -> None:
     """It is pickled in a background process; the build waits for it before returning."""
     from generator.config import load_config
-    from generator.content import _load_parsed, _parse_cache_key
+    from generator.content import _parse_cache_key
+    from generator.store import load_pickle
 
     site = Site(tmp_path)
     site.build()
     cfg = load_config(site.content.resolve())
-    saved = _load_parsed(site.root / ".cache" / "parsed.pickle", _parse_cache_key(cfg))
+    saved = load_pickle(site.root / ".cache" / "parsed.pickle", _parse_cache_key(cfg))
     sources = [p for p in site.content.rglob("*.md") if "posts" in p.parts or "pages" in p.parts]
     assert len(saved) == len(sources) > 3
     assert all(entry[1] for entry in saved.values())  # each with its content hash

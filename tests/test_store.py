@@ -47,3 +47,16 @@ def test_many_keys_are_read_in_one_go(tmp_path: Path) -> None:
     found = Store(tmp_path).get_many("markup", keys)
     assert found == {f"k{i}": f"v{i}".encode() for i in range(0, 1300, 2)}
     assert store.get_many("markup", []) == {}
+
+
+def test_a_pickled_cache_is_read_only_under_its_tag_and_damage_is_a_miss(tmp_path: Path) -> None:
+    from generator.store import load_pickle, save_pickle
+
+    path = tmp_path / "cache" / "kept.pickle"
+    save_pickle(path, "v1", {"a": (1, "x")})
+    assert load_pickle(path, "v1") == {"a": (1, "x")}
+    assert load_pickle(path, "v2") == {}  # another version, or other inputs
+    path.write_bytes(b"\x80\x05 not a pickle")
+    assert load_pickle(path, "v1") == {}
+    assert load_pickle(tmp_path / "missing.pickle", "v1") == {}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["kept.pickle"]  # no leftovers
