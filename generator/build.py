@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from PIL import Image, UnidentifiedImageError
 
-from .cache import MarkupCache, markup_key
+from .cache import Body, MarkupCache, markup_key, read_markdown, without_html
 from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
@@ -124,41 +124,53 @@ def _tree(root: Path, prefix: str, seen: set[str], origin: str) -> Iterator[Job]
                           source=path, digest_extra=stat_signature(path))
 
 
-def _render_slice(content_dir: Path, cache: MarkupCache | None
-                  ) -> Callable[[Sequence[Post]], list[Rendered]]:
-    """Render bodies; with ``cache``, also keep them there (each process its own batch)."""
-    def run(posts: Sequence[Post]) -> list[Rendered]:
-        markup = Markup(content_dir)
-        rendered = [markup.render(post.body, post.rel) for post in posts]
-        if cache is not None:
-            cache.put_many((markup_key(post.rel, post.body), html)
-                           for post, html in zip(posts, rendered, strict=True))
-        return rendered
+def _render_new(cfg: SiteConfig, cache: MarkupCache) -> Callable[[Sequence[tuple[Post, str]]],
+                                                                  None]:
+    """Render the bodies of posts just parsed, unless cached already, and keep them in
+    ``cache`` (in the worker that parsed them, while the Markdown is at hand)."""
+    made: list[Markup] = []  # one converter set per process, made on first use
+
+    def run(parsed: Sequence[tuple[Post, str]]) -> None:
+        present = cache.store.get_many("markup", [post.body_key for post, _ in parsed])
+        todo = [(post, body) for post, body in parsed if post.body_key not in present]
+        if not todo:
+            return
+        if not made:
+            made.append(Markup(cfg.content_dir))
+        cache.put_many((post.body_key, post.source, post.rel, made[0].render(body, post.rel))
+                       for post, body in todo)
     return run
 
 
-def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache | None,
-                  processes: int) -> dict[PurePosixPath, Rendered]:
-    """Every post's body as HTML: from the cache when its text is unchanged."""
-    bodies: dict[PurePosixPath, Rendered] = {}
-    todo: list[Post] = []
-    keys = [markup_key(post.rel, post.body) if cache else "" for post in posts]
-    found = cache.get_many(keys) if cache else {}
-    for post, key in zip(posts, keys, strict=True):
-        hit = found.get(key)
-        if hit is None:
-            todo.append(post)
-        else:
-            bodies[post.rel] = hit
-    # A preview keeps what it renders in its own memory too, so it stores from here.
-    in_workers = cache if cache is not None and cache.memory is None else None
-    fresh = map_slices(_render_slice(cfg.content_dir, in_workers), todo, processes, minimum=40)
-    for post, rendered in zip(todo, fresh, strict=True):
-        bodies[post.rel] = rendered
-    if cache is not None and in_workers is None:
-        cache.put_many((markup_key(post.rel, post.body), rendered)
-                       for post, rendered in zip(todo, fresh, strict=True))
-    return bodies
+def _render_slice(content_dir: Path, cache: MarkupCache
+                  ) -> Callable[[Sequence[Post]], list[tuple[str, Rendered]]]:
+    """Render bodies, read again from their files, into ``cache``; for each, the HTML's
+    digest and the rest (the HTML stays in the cache)."""
+    def run(posts: Sequence[Post]) -> list[tuple[str, Rendered]]:
+        markup = Markup(content_dir)
+        entries = []
+        for post in posts:
+            text = read_markdown(post.source)
+            if text is None or markup_key(post.rel, text) != post.body_key:
+                raise BuildError([Problem(post.source, None, "this file changed while the "
+                                                             "site was being built; build again")])
+            entries.append((post.body_key, post.source, post.rel, markup.render(text, post.rel)))
+        cache.put_many(entries)
+        return [without_html(rendered) for *_, rendered in entries]
+    return run
+
+
+def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache,
+                  processes: int) -> dict[PurePosixPath, Body]:
+    """Every post's rendered body: from the cache when its text is unchanged."""
+    keys = [post.body_key for post in posts]
+    found = cache.get_many(keys, [(post.source, post.rel) for post in posts])
+    todo = [post for post in posts if post.body_key not in found]
+    fresh = map_slices(_render_slice(cfg.content_dir, cache), todo, processes, minimum=40)
+    for post, (digest, rendered) in zip(todo, fresh, strict=True):
+        found[post.body_key] = cache.adopt(post.body_key, digest, post.source, post.rel,
+                                           rendered)
+    return {post.rel: found[post.body_key] for post in posts}
 
 
 def image_sizes(cfg: SiteConfig, posts: Sequence[Post]) -> dict[str, tuple[int, int]]:
@@ -275,15 +287,26 @@ def build(options: BuildOptions, *, now: datetime | None = None,
 
 def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | None,
            state: BuildState | None) -> BuildReport:
+    with tempfile.TemporaryDirectory() as scratch:
+        # Rendered Markdown is kept in a store while the site is built, even without the
+        # cache: then in a scratch folder.
+        return _build_with(options, Path(scratch), now=now, progress=progress, state=state)
+
+
+def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
+                progress: Progress | None, state: BuildState | None) -> BuildReport:
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     say = progress or (lambda _message: None)
     processes = options.processes or cpu_count()
     # Resolved, so a relative or absolute --content builds (and caches) the same way.
     cfg = load_config(options.content_dir.resolve(), options.base_url)
+    cache = MarkupCache(options.cache_dir if options.cache else scratch, cfg.content_dir,
+                        state.bodies if state else None)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
-                                 memory=state.parsed if state else None, processes=processes)
+                                 memory=state.parsed if state else None, processes=processes,
+                                 then=_render_new(cfg, cache))
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:
@@ -304,8 +327,6 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
         recalled = SiteWriter(options.output_dir, options.cache_dir).recall(stamp)
         if recalled is not None:
             return _recalled(options, recalled, problems, scheduled, started)
-    cache = MarkupCache(options.cache_dir, cfg.content_dir,
-                        state.bodies if state else None) if options.cache else None
     say(f"Rendering {len(kept)} posts and pages…")
     bodies = render_bodies(cfg, kept, cache, processes)
     # A preview whose last build differed only in bodies puts the new ones into that site.

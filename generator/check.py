@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 from PIL import Image, UnidentifiedImageError
 
 from .build import clashes, image_sizes, plan, render_bodies
-from .cache import MarkupCache
+from .cache import MarkupCache, read_markdown
 from .config import SiteConfig, load_config
 from .content import Post, discover, load_posts
 from .embeds import load_embeds
@@ -542,8 +543,11 @@ def check_site(content_dir: Path, *, drafts: bool = True, future: bool = True,
                          clock=lambda: now)
     problems.extend(embeds.problems)
     processes = cpu_count()
-    rendered = render_bodies(cfg, kept, MarkupCache(cache_dir, cfg.content_dir)
-                             if cache_dir else None, processes)
+    with tempfile.TemporaryDirectory() as scratch:  # for rendered bodies, without the cache
+        markup = MarkupCache(cache_dir or Path(scratch), cfg.content_dir)
+        rendered = render_bodies(cfg, kept, markup, processes)
+        bodies = {a.rel: read_body(a.html, read_markdown(a.source) or "", post.body_line)
+                  for post in kept if (a := rendered.get(post.rel)) is not None}
     site, site_problems = build_site(cfg, kept, rendered, now, future=future)
     problems.extend(site_problems)
     shares = share_site(site, cache_dir, processes)
@@ -553,8 +557,7 @@ def check_site(content_dir: Path, *, drafts: bool = True, future: bool = True,
                 shares=shares)
     problems.extend(clashes(jobs))
     outputs = frozenset({job.path for job in jobs} | {str(output_file(j.path)) for j in jobs})
-    bodies = {a.post.rel: read_body(rendered[a.post.rel].html, a.post.body, a.post.body_line)
-              for a in site.articles}
+    bodies = {a.post.rel: bodies[a.post.rel] for a in site.articles}
     ctx = CheckContext(cfg, now, posts, site, bodies, shares, outputs)
     found = [problem for run in checks for problem in run(ctx)]
     report = CheckReport(_order(problems, found), files, time.perf_counter() - started)

@@ -20,8 +20,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from .cache import markup_key
 from .config import SiteConfig, unknown_key_message
 from .errors import Problem, warning
+from .markup import MARKUP_VERSION
 from .social import valid_hashtag
 from .source import YamlDoc, describe, read_front_matter, stat_signature
 from .store import load_pickle, save_pickle
@@ -58,7 +60,9 @@ class Post:
     lang: str
     slug: str
     title: str
-    body: str = field(metadata=_NOT_OUTPUT)  # Markdown; its HTML is what pages carry
+    # The body's Markdown is not kept here (a big site's would fill memory): its key in
+    # the rendered-Markdown cache (see cache.markup_key) names it and its HTML.
+    body_key: str = field(metadata=_NOT_OUTPUT)
     body_line: int = field(metadata=_NOT_OUTPUT)  # the file line where the body starts
     date: datetime | None = None  # aware; None for pages
     updated: datetime | None = None
@@ -82,7 +86,7 @@ class Post:
     def __hash__(self) -> int:
         # A few distinguishing fields: equal records hash alike, and a preview looks
         # records up by value at every build (see incremental.Fingerprints).
-        return hash((self.title, self.body))
+        return hash((self.title, self.body_key))
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
@@ -187,10 +191,17 @@ def _file_identity(rel: PurePosixPath, languages: Sequence[str]) -> tuple[str, s
 def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
                ) -> tuple[Post | None, list[Problem]]:
     """Read one Markdown file into a Post (or None) plus every problem found in it."""
+    post, problems, _ = _parse(path, rel, kind, cfg)
+    return post, problems
+
+
+def _parse(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
+           ) -> tuple[Post | None, list[Problem], str]:
+    """``parse_post``, and the body's Markdown."""
     required = "title, date and campaign" if kind == "post" else "a title"
     read = read_front_matter(path, kind, required)
     if isinstance(read, Problem):
-        return None, [read]
+        return None, [read], ""
     doc, body, body_line = read
     problems: list[Problem] = []
     f = _Fields(doc, path, problems)
@@ -242,7 +253,8 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
                                     "for readers who use screen readers"))
     post = Post(
         kind=kind, source=path, rel=rel, key=key, lang=lang, slug=slug,
-        title=title, body=body, body_line=body_line, date=post_date, updated=updated,
+        title=title, body_key=markup_key(rel, body), body_line=body_line, date=post_date,
+        updated=updated,
         campaign=campaign, tags=tags,
         summary=f.text("summary"), image=image, image_alt=image_alt,
         author=f.text("author"), tweet=f.text("tweet"), tweets=f.texts("tweets"),
@@ -252,7 +264,7 @@ def parse_post(path: Path, rel: PurePosixPath, kind: Kind, cfg: SiteConfig
         lines=tuple((str(k[0]), line) for k, line in sorted(doc.lines.items(), key=str)
                     if len(k) == 1),
     )
-    return (post if not any(p.is_error for p in problems) else None), problems
+    return (post if not any(p.is_error for p in problems) else None), problems, body
 
 
 def _tag_lists(f: _Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -361,7 +373,8 @@ Entry = tuple[str, str, Parsed]  # (size:mtime, content hash, what parsing gave)
 
 def _parse_cache_key(cfg: SiteConfig) -> str:
     # A file parses the same way as long as it and the config are the same.
-    return hashlib.sha256(f"{PARSE_VERSION}\0{cfg!r}".encode()).hexdigest()
+    # Posts carry their bodies' cache keys, which name the Markdown version too.
+    return hashlib.sha256(f"{PARSE_VERSION}\0{MARKUP_VERSION}\0{cfg!r}".encode()).hexdigest()
 
 
 def _still_valid(cfg: SiteConfig, result: Parsed) -> bool:
@@ -370,11 +383,17 @@ def _still_valid(cfg: SiteConfig, result: Parsed) -> bool:
     return post is None or not post.image or (cfg.content_dir / post.image).is_file()
 
 
-def _read_slice(cfg: SiteConfig, cached: dict[str, Entry]
+_BATCH = 100
+Bodies = Callable[[Sequence[tuple[Post, str]]], None]  # given each post parsed and its body
+
+
+def _read_slice(cfg: SiteConfig, cached: dict[str, Entry], then: Bodies | None
                 ) -> Callable[[Sequence[tuple[str, str, Kind, str]]], list[tuple[str, Parsed]]]:
-    """Read, hash and (unless the bytes are those parsed last time) parse files."""
+    """Read, hash and (unless the bytes are those parsed last time) parse files; ``then``
+    is given the posts parsed, with their bodies, in the same process."""
     def run(files: Sequence[tuple[str, str, Kind, str]]) -> list[tuple[str, Parsed]]:
         out: list[tuple[str, Parsed]] = []
+        parsed: list[tuple[Post, str]] = []
         for path, rel, kind, _ in files:
             try:
                 with open(path, "rb") as handle:  # noqa: PTH123 (a str path, no Path needed)
@@ -385,19 +404,28 @@ def _read_slice(cfg: SiteConfig, cached: dict[str, Entry]
             if hit is not None and digest and hit[1] == digest and _still_valid(cfg, hit[2]):
                 out.append((digest, hit[2]))
             else:
-                out.append((digest, parse_post(Path(path), PurePosixPath(rel), kind, cfg)))
+                post, problems, body = _parse(Path(path), PurePosixPath(rel), kind, cfg)
+                out.append((digest, (post, problems)))
+                if then is not None and post is not None:
+                    parsed.append((post, body))
+                    if len(parsed) == _BATCH:  # a batch at a time: bodies don't pile up
+                        then(parsed)
+                        parsed.clear()
+        if then is not None and parsed:
+            then(parsed)
         return out
     return run
 
 
 def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
                memory: dict[str, Any] | None = None, processes: int = 1,
-               ) -> tuple[tuple[Post, ...], list[Problem]]:
+               then: Bodies | None = None) -> tuple[tuple[Post, ...], list[Problem]]:
     """Parse every post and page; return the good ones and every problem found.
 
     With ``cache_file``, a file whose bytes (and the config) are unchanged since the last
     build is not parsed again; its image must still exist. Files to read are spread over
-    ``processes``.
+    ``processes``; ``then`` is given, in those processes, each post parsed with its body
+    (to render it while it is at hand).
     """
     key = _parse_cache_key(cfg)
     if memory is not None and memory.get("key") == key:
@@ -417,7 +445,7 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
             todo.append((path, rel, kind, signature))
             fresh[rel] = ("", "", (None, []))  # keeps the walk's order; filled in below
     for (_, rel, _, signature), (digest, result) in zip(
-            todo, map_slices(_read_slice(cfg, cached), todo, processes, minimum=200),
+            todo, map_slices(_read_slice(cfg, cached, then), todo, processes, minimum=200),
             strict=True):
         fresh[rel] = (signature, digest, result)
     posts: list[Post] = []

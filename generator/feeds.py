@@ -20,7 +20,7 @@ class FeedItem:
     published: datetime
     updated: datetime
     summary: str
-    content: str  # full HTML, links absolute
+    content: object  # full HTML, links absolute: made by str() when the feed is written
     author: str
     categories: tuple[str, ...]
 
@@ -65,8 +65,9 @@ def render_feed(spec: FeedSpec) -> bytes:
         feed.add_item(
             title=item.title, link=item.link,
             # RSS readers show <description>, so it carries the full post; Atom has both.
-            description=item.content if spec.fmt == "rss" else (item.summary or item.title),
-            content=item.content if spec.fmt == "atom" else None,
+            description=str(item.content) if spec.fmt == "rss"
+            else (item.summary or item.title),
+            content=str(item.content) if spec.fmt == "atom" else None,
             unique_id=item.id, unique_id_is_permalink=True,
             pubdate=item.published, updateddate=item.updated,
             author_name=item.author or spec.author, categories=item.categories,

@@ -90,8 +90,10 @@ class Fingerprints:
     """
 
     def __init__(self, *, remember: bool = False) -> None:
-        # id → (record, digest) for this build; the record is kept alive so its id is unique
-        self.seen: dict[int, tuple[object, bytes]] = {}
+        # id → digest for this build; every record in it is kept alive (in ``_alive``), so
+        # no other object can take its id meanwhile
+        self.seen: dict[int, bytes] = {}
+        self._alive: list[object] = []
         self._fields: dict[type, tuple[tuple[str, bytes], ...]] = {}
         # With ``remember`` (a preview), records equal to one of the last two builds' reuse
         # its digest: a rebuild makes new but mostly equal records, and comparing them is
@@ -103,6 +105,7 @@ class Fingerprints:
     def next_build(self) -> None:
         """Forget the last build's objects (a preview builds again and again)."""
         self.seen.clear()
+        self._alive.clear()
         if self._remember:
             self._values.next_build()
 
@@ -112,14 +115,15 @@ class Fingerprints:
             self._feed(h, value)
             return h.digest()
         found = self.seen.get(id(value))
-        if found is not None and found[0] is value:
-            return found[1]
+        if found is not None:
+            return found
         digest = self._recalled(value) if self._remember else None
         if digest is None:
             digest = self._compute(value)
             if self._remember and self._by_value.get(type(value)):
                 self._values.put(value, digest)
-        self.seen[id(value)] = (value, digest)  # keeps value alive, so its id stays unique
+        self.seen[id(value)] = digest
+        self._alive.append(value)
         return digest
 
     def _recalled(self, value: object) -> bytes | None:
@@ -127,10 +131,11 @@ class Fingerprints:
         kind = type(value)
         usable = self._by_value.get(kind)
         if usable is None:
-            # Equality must cover every digested field (no ``compare=False``).
+            # Equality must cover every digested field.
             usable = self._by_value[kind] = (
                 dataclasses.is_dataclass(value) and not isinstance(value, type)
-                and all(f.compare for f in dataclasses.fields(value))
+                and all(f.compare or not f.metadata.get("digest", True)
+                        for f in dataclasses.fields(value))
                 and kind.__hash__ is not None)
         if not usable:
             return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import Body
 from .cards import CardSpec, card_key
 from .config import Campaign, SiteConfig
 from .embeds import LINK_REL, EmbedFeed
@@ -20,7 +21,7 @@ from .feeds import FeedItem, FeedSpec
 from .incremental import Fingerprints
 from .render import Catalogue, bind_links, direction
 from .sharing import Share
-from .site import Article, Card, Language, Link, Listing, Site
+from .site import Article, Card, Language, Link, Listing, Site, bound_html
 from .urls import Urls
 
 
@@ -93,9 +94,9 @@ class Job:
                 continue
             h.update(b"%s=o" % key.encode())
             found = seen.get(id(value))
-            if found is not None and found[0] is value:
+            if found is not None:
                 h.update(b"o")
-                h.update(found[1])
+                h.update(found)
             else:
                 prints._feed(h, value)
         h.update(repr(plain).encode("utf-8", "surrogatepass"))
@@ -471,13 +472,30 @@ class Planner:
         post = article.post
         assert post.date is not None
         url = self.urls.absolute(article.url)
-        html = bind_links(article.html, self.urls.absolute)
-        if post.image:
-            image = self.urls.absolute(post.image)
-            html = f'<p><img src="{image}" alt="{_attr(post.image_alt)}"></p>\n{html}'
+        image = self.urls.absolute(post.image) if post.image else ""
         return FeedItem(title=post.title, link=url, id=url, published=post.date,
                         updated=post.updated or post.date, summary=post.summary,
-                        content=html, author=post.author, categories=post.tags)
+                        content=FeedContent(article.body, article.links, image, post.image_alt,
+                                            self.urls),
+                        author=post.author, categories=post.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedContent:
+    """A post's full HTML as feeds carry it (links absolute, its picture first), made when
+    the feed is written: the HTML is read only then."""
+
+    body: Body
+    links: tuple[tuple[str, str], ...]
+    image: str  # absolute, or ""
+    image_alt: str
+    urls: Urls = field(compare=False, repr=False, metadata={"digest": False})  # the site's
+
+    def __str__(self) -> str:
+        html = bind_links(bound_html(self.body, self.links), self.urls.absolute)
+        if self.image:
+            html = f'<p><img src="{self.image}" alt="{_attr(self.image_alt)}"></p>\n{html}'
+        return html
 
 
 def _attr(text: str) -> str:

@@ -32,7 +32,7 @@ SOURCE = "site-src:"  # a content file to be replaced by its page's URL, e.g. si
 QUOTE_PREFIX = re.compile(r"^\s*tweet:\s*", re.IGNORECASE)
 X_EMBED = re.compile(r"^\[\[x\s+(\S+)\s*\]\]$")
 QUOTE_PLACEHOLDER = "<!--tweetable:{}-->"
-MARKUP_VERSION = "6"  # bump when the HTML this module makes changes, to refresh caches
+MARKUP_VERSION = "7"  # bump when the HTML this module makes changes, to refresh caches
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
@@ -45,6 +45,9 @@ class Rendered:
     headings: tuple[tuple[int, str, str], ...] = ()  # (level, id, text)
     problems: tuple[tuple[int | None, str], ...] = ()  # (0-based body line or None, message)
     deps: tuple[str, ...] = ()  # content files its links and images point at
+    # The content files it links to (``site-src:`` markers), each with its body line
+    # (0-based, None when not found), so links to unpublished posts can be reported.
+    sources: tuple[tuple[str, int | None], ...] = ()
 
 
 @dataclass(slots=True)
@@ -56,6 +59,7 @@ class _DocState:
     quotes: list[str] = field(default_factory=list)
     problems: list[tuple[int | None, str]] = field(default_factory=list)
     deps: set[str] = field(default_factory=set)
+    sources: list[tuple[str, int | None]] = field(default_factory=list)
 
 
 def _text_of(element: ET.Element) -> str:
@@ -162,6 +166,7 @@ class _SiteTree(Treeprocessor):
                 "posts/other-post.md"))
             return url
         if found.suffix == ".md":
+            self.state.sources.append((str(found), self._line_of(url)))
             return f"{SOURCE}{found}{suffix}"
         if found.parts[0] == "static":  # content/static/ is published at the site's root
             return f"{SITE}{PurePosixPath(*found.parts[1:])}{suffix}"
@@ -323,6 +328,7 @@ class Markup:
         self._state.quotes.clear()
         self._state.problems.clear()
         self._state.deps.clear()
+        self._state.sources.clear()
         md = self._converter(body)
         md.reset()
         html = md.convert(body)
@@ -333,6 +339,7 @@ class Markup:
             headings=tuple(_flatten(tokens)),
             problems=tuple(self._state.problems),
             deps=tuple(sorted(self._state.deps)),
+            sources=tuple(self._state.sources),
         )
 
 

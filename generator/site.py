@@ -14,10 +14,11 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 
+from .cache import Body
 from .config import SiteConfig
 from .content import Post
 from .errors import Problem
-from .markup import SITE, SOURCE, Rendered
+from .markup import SITE, SOURCE
 from .urls import Urls, slugify
 
 RESERVED = frozenset({"posts", "campaigns", "tags", "archive", "page", "assets", "images",
@@ -60,14 +61,28 @@ class Article:
 
     post: Post
     url: str
-    html: str  # body with ``site:`` link markers
-    quotes: tuple[str, ...]
-    headings: tuple[tuple[int, str, str], ...]
+    body: Body  # the rendered Markdown; its HTML is read when a page shows it
+    # Each content file the body links to, with its page (``""``: not published, so the
+    # link goes to the home page).
+    links: tuple[tuple[str, str], ...] = ()
     tags: tuple[Link, ...] = ()
     prev: Link | None = None  # older
     next: Link | None = None  # newer
     translations: tuple[Link, ...] = ()  # the other languages' versions
     scheduled: bool = False
+
+    @property
+    def html(self) -> str:
+        """The body's HTML with ``site:`` link markers (bound by the page that shows it)."""
+        return bound_html(self.body, self.links)
+
+    @property
+    def quotes(self) -> tuple[str, ...]:
+        return self.body.quotes
+
+    @property
+    def headings(self) -> tuple[tuple[int, str, str], ...]:
+        return self.body.headings
 
     @property
     def card(self) -> Card:
@@ -184,7 +199,7 @@ def _resolve_translations(cfg: SiteConfig, posts: Sequence[Post], problems: list
     return [p for p in resolved if seen.get((p.key, p.lang)) is p]
 
 
-def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosixPath, Rendered],
+def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosixPath, Body],
                now: datetime, *, future: bool = False
                ) -> tuple[Site, list[Problem]]:
     """Place every post and page, link translations, and make every listing."""
@@ -215,14 +230,12 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
         if post.rel in url_of:
             by_key[post.key].append(post)
 
-    def link_sources(post: Post, html: str) -> str:
-        def unpublished(target: str) -> None:
-            at = post.body.find(target)
-            line = post.body_line + post.body.count("\n", 0, at) if at >= 0 else None
-            problems.append(Problem(post.source, line,
+    def links_of(post: Post, body: Body) -> tuple[tuple[str, str], ...]:
+        def unpublished(target: str, line: int | None) -> None:
+            problems.append(Problem(post.source, None if line is None else post.body_line + line,
                                     f"links to {target}, which is not published "
                                     "(a draft, scheduled, or has errors)"))
-        return _bind_sources(html, url_of, unpublished)
+        return _links(body, url_of, unpublished)
 
     tag_names: dict[tuple[str, str], str] = {}
     articles: dict[str, list[Article]] = defaultdict(list)
@@ -244,8 +257,8 @@ def build_site(cfg: SiteConfig, posts: Sequence[Post], bodies: Mapping[PurePosix
             for other in sorted(versions, key=lambda p: cfg.all_languages.index(p.lang))
             if other is not post) if len(versions) > 1 else ()
         articles[post.lang].append(Article(
-            post=post, url=url_of[post.rel], html=link_sources(post, body.html),
-            quotes=body.quotes, headings=body.headings, tags=tuple(tag_links),
+            post=post, url=url_of[post.rel], body=body, links=links_of(post, body),
+            tags=tuple(tag_links),
             translations=translations,
             scheduled=post.date is not None and post.date > now and future))
 
@@ -318,19 +331,19 @@ class SiteMemo:
     """What a preview keeps of its last build's site, for :func:`refresh_site`."""
 
     posts: tuple[Post, ...]  # as given to build_site
-    bodies: Mapping[PurePosixPath, Rendered]
+    bodies: Mapping[PurePosixPath, Body]
     future: bool
     site: Site
 
 
-def remember_site(posts: Sequence[Post], bodies: Mapping[PurePosixPath, Rendered],
+def remember_site(posts: Sequence[Post], bodies: Mapping[PurePosixPath, Body],
                   future: bool, site: Site, problems: Sequence[Problem]) -> SiteMemo | None:
     """A memo of a clean build (one with problems is always built again in full)."""
     return None if problems else SiteMemo(tuple(posts), dict(bodies), future, site)
 
 
 def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
-                 bodies: Mapping[PurePosixPath, Rendered], now: datetime, *,
+                 bodies: Mapping[PurePosixPath, Body], now: datetime, *,
                  future: bool = False) -> Site | None:
     """The last build's site with new bodies put in, when only bodies changed: the same
     settings, the same posts with the same front matter, each still on the same side of
@@ -357,12 +370,11 @@ def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
         old_article = articles.get(rel)
         body = bodies[rel]
         unpublished: list[str] = []
-        html = _bind_sources(body.html, url_of, unpublished.append)
+        links = _links(body, url_of, lambda target, _line: unpublished.append(target))  # noqa: B023 (called at once)
         if old_article is None or body.problems or unpublished:
             return None
         fresh[id(old_article)] = replace(
-            old_article, post=replace(post, key=old_article.post.key), html=html,
-            quotes=body.quotes, headings=body.headings)
+            old_article, post=replace(post, key=old_article.post.key), body=body, links=links)
     if not fresh:
         return memo.site
     languages = tuple(replace(lang, posts=tuple(fresh.get(id(a), a) for a in lang.posts),
@@ -371,21 +383,28 @@ def refresh_site(memo: SiteMemo | None, cfg: SiteConfig, posts: Sequence[Post],
     return replace(memo.site, languages=languages)
 
 
-def _bind_sources(html: str, url_of: Mapping[PurePosixPath, str],
-                  unpublished: Callable[[str], None]) -> str:
-    """``html`` with each link to a content file (``site-src:posts/x.md``) made a link to its
-    page (``site:posts/x/``); ``unpublished`` is told of a file with no page, whose link
-    becomes one to the home page."""
+def _links(body: Body, url_of: Mapping[PurePosixPath, str],
+           unpublished: Callable[[str, int | None], None]) -> tuple[tuple[str, str], ...]:
+    """Each content file ``body`` links to with its page's site path; ``unpublished`` is
+    told of each link (and its body line) to a file with no page: its link goes home."""
+    links: dict[str, str] = {}
+    for target, line in body.sources:
+        url = url_of.get(PurePosixPath(target))
+        if url is None:
+            unpublished(target, line)
+        links[target] = url or ""
+    return tuple(links.items())
+
+
+def bound_html(body: Body, links: Iterable[tuple[str, str]]) -> str:
+    """``body``'s HTML with each link to a content file (``site-src:posts/x.md``) made a
+    link to its page (``site:posts/x/``), given by ``links``; a file with no page, to the
+    home page."""
+    html = body.html
     if SOURCE not in html:
         return html
-
-    def swap(match: re.Match[str]) -> str:
-        target = url_of.get(PurePosixPath(match.group(1)))
-        if target is None:
-            unpublished(match.group(1))
-            return SITE
-        return SITE + target
-    return _SOURCE_LINK.sub(swap, html)
+    pages = dict(links)
+    return _SOURCE_LINK.sub(lambda match: SITE + pages.get(match.group(1), ""), html)
 
 
 def _shown_fields(post: Post) -> tuple[object, ...]:

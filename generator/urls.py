@@ -134,6 +134,15 @@ class Urls:
         return f"{rel}#{fragment}" if fragment else rel
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_SAFE = "/:@!$&'()*+,;=-._~%"
+_PLAIN = re.compile(r"[A-Za-z0-9" + re.escape(_SAFE) + "]*")  # what ``quote`` leaves as it is
+
+
 def _quote_path(path: str) -> str:
-    return quote(path, safe="/:@!$&'()*+,;=-._~%")
+    # Slugs make most paths plain already: those need no quoting (nor a cache entry).
+    return path if _PLAIN.fullmatch(path) else _quote_other(path)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _quote_other(path: str) -> str:
+    return quote(path, safe=_SAFE)

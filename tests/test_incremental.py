@@ -315,3 +315,16 @@ def test_the_parse_cache_is_complete_when_the_build_returns(tmp_path: Path) -> N
     sources = [p for p in site.content.rglob("*.md") if "posts" in p.parts or "pages" in p.parts]
     assert len(saved) == len(sources) > 3
     assert all(entry[1] for entry in saved.values())  # each with its content hash
+
+
+def test_pages_are_right_when_the_cache_has_lost_the_rendered_html(site: Site) -> None:
+    import sqlite3
+
+    from generator.store import FILE_NAME
+
+    with sqlite3.connect(site.root / ".cache" / FILE_NAME) as db:
+        assert db.execute("DELETE FROM blobs WHERE kind = 'html'").rowcount > 3
+    shutil.rmtree(site.root / "output")
+    report = site.build()
+    assert report.rendered == report.written
+    assert tree(site.root / "output") == site.clean()

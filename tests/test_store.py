@@ -60,3 +60,43 @@ def test_a_pickled_cache_is_read_only_under_its_tag_and_damage_is_a_miss(tmp_pat
     assert load_pickle(path, "v1") == {}
     assert load_pickle(tmp_path / "missing.pickle", "v1") == {}
     assert sorted(p.name for p in path.parent.iterdir()) == ["kept.pickle"]  # no leftovers
+
+
+def test_a_body_is_read_from_the_store_or_rendered_again_from_its_file(tmp_path: Path) -> None:
+    """The site holds a rendered body's record; its HTML stays in the store until a page
+    asks for it, and is made again from the file when the store has lost it."""
+    import sqlite3
+    from pathlib import PurePosixPath
+
+    import pytest
+
+    from generator.cache import MarkupCache, markup_key
+    from generator.errors import BuildError
+    from generator.markup import Markup
+
+    content = tmp_path / "content"
+    (content / "posts").mkdir(parents=True)
+    source = content / "posts" / "x.md"
+    body = "## Spring\n\nWe *meet* in May.\n\n> tweet: Every voice counts.\n"
+    source.write_text(f"---\ntitle: X\n---\n{body}")
+    rel = PurePosixPath("posts/x.md")
+    rendered = Markup(content).render(body, rel)
+    key = markup_key(rel, body)
+    [made] = MarkupCache(tmp_path / "cache", content).put_many([(key, source, rel, rendered)])
+    assert rendered.html not in repr(made)  # the record carries no HTML
+    assert made.quotes == ("Every voice counts.",)
+
+    later = MarkupCache(tmp_path / "cache", content)
+    [found] = later.get_many([key], [(source, rel)]).values()
+    assert found == made
+    assert (found.html, found.headings) == (rendered.html, rendered.headings)
+
+    with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
+        db.execute("DELETE FROM blobs WHERE kind = 'html'")
+    lost = MarkupCache(tmp_path / "cache", content)
+    [again] = lost.get_many([key], [(source, rel)]).values()
+    assert (again.html, again.headings) == (rendered.html, rendered.headings)
+
+    source.write_text(f"---\ntitle: X\n---\n{body}More.\n")  # edited since it was read
+    with pytest.raises(BuildError, match="changed while the site was being built"):
+        _ = MarkupCache(tmp_path / "cache", content).get_many([key], [(source, rel)])[key].html
