@@ -15,8 +15,10 @@ from pathlib import Path
 
 SAMPLE_EVERY = 0.02  # seconds between memory samples of the process tree
 RESCAN_EVERY = 5  # look for new child processes every this many samples (a /proc scan costs)
-# PSS every this many samples: reading it walks every page of every process, and doing that
-# every 20 ms took a tenth of a core from the build being measured.
+# PSS (asked for with ``pss=True``) every this many samples: reading it makes the kernel walk
+# every page of every process, holding each one's memory map meanwhile. Even every 200 ms
+# that made a 10000-post build 15% slower (28.6 s against 24.9 s), so it is left out of
+# timed runs unless asked for.
 PSS_EVERY = 10
 BUSY = 0.1  # above this share of the CPU used by other processes, a wall time is suspect
 _REPORTED = re.compile(r" in (\d+(?:\.\d+)?) s\b")
@@ -38,7 +40,7 @@ class Run:
 
     seconds: float
     rss_mb: float  # peak of the tree's summed RSS (a page shared by two processes counts twice)
-    pss_mb: float  # peak of the tree's summed PSS (shared pages split between the sharers)
+    pss_mb: float | None  # peak of the tree's summed PSS (shared pages split); None: not read
     largest_mb: float  # ru_maxrss: the largest single process of the tree
     cpu_s: float = 0.0  # user + system time of the tree; barely moved by a busy machine
     others: float = 0.0  # share of the machine's CPU used by other processes meanwhile
@@ -96,8 +98,9 @@ def _memory(pids: set[int]) -> tuple[int, int]:
 class TreeSampler:
     """A thread that records the peak summed RSS and PSS of a process tree until stopped."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, *, pss: bool = False) -> None:
         self.root = root
+        self.pss = pss
         self.peak_rss_kb = self.peak_pss_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -115,7 +118,7 @@ class TreeSampler:
         while not self._stop.is_set():
             if count % RESCAN_EVERY == 0:
                 tree = _children(self.root)
-            if count % PSS_EVERY == 0:
+            if self.pss and count % PSS_EVERY == 0:
                 rss, pss = _memory(tree)
                 self.peak_pss_kb = max(self.peak_pss_kb, pss)
             else:
@@ -150,10 +153,11 @@ def _kill_group(pid: int, fired: threading.Event | None = None) -> None:
 
 
 def measure(cmd: Sequence[str], cwd: Path, timeout: float, log: Path, *,
-            env: Mapping[str, str] | None = None, quiet: float = 0) -> Run:
+            env: Mapping[str, str] | None = None, quiet: float = 0, pss: bool = False) -> Run:
     """Run ``cmd`` to completion, its output in ``log``; BenchError if it fails or times out.
 
-    With ``quiet`` > 0, first wait up to that many seconds for a quiet machine.
+    With ``quiet`` > 0, first wait up to that many seconds for a quiet machine; with ``pss``,
+    also follow the tree's PSS (which slows the command, see ``PSS_EVERY``).
     """
     wait_quiet(quiet)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +172,7 @@ def measure(cmd: Sequence[str], cwd: Path, timeout: float, log: Path, *,
         fired = threading.Event()
         timer = threading.Timer(timeout, _kill_group, (proc.pid, fired))
         try:
-            with TreeSampler(proc.pid) as sampler:
+            with TreeSampler(proc.pid, pss=pss) as sampler:
                 timer.start()
                 _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage
                 seconds = time.perf_counter() - started
@@ -194,6 +198,7 @@ def measure(cmd: Sequence[str], cwd: Path, timeout: float, log: Path, *,
     cpu = usage.ru_utime + usage.ru_stime
     reported = _REPORTED.search(text)
     return Run(seconds=seconds, rss_mb=peak,
-               pss_mb=sampler.peak_pss_kb / 1024, largest_mb=usage.ru_maxrss / 1024,
+               pss_mb=sampler.peak_pss_kb / 1024 if pss else None,
+               largest_mb=usage.ru_maxrss / 1024,
                cpu_s=cpu, others=max(0.0, machine - cpu - own) / (seconds * (os.cpu_count() or 1)),
                reported_s=float(reported.group(1)) if reported else None)

@@ -90,7 +90,10 @@ def targets(results: Sequence[SizeResult]) -> list[Target]:
     if small and small.pelican and small.pelican.median and cold.figure is not None:
         ratio = Target(ratio.label, cold.figure / small.pelican.median, 0.3, "x")
     big = by_size.get(10000)
-    peaks = [s.peak_mb for s in big.scenarios if s.peak_mb is not None] if big else []
+    # The largest process, as /usr/bin/time reports it (its "maximum resident set size");
+    # the table shows the tree's summed RSS too, which counts pages shared by the build and
+    # its forked worker once for each.
+    peaks = [r.largest_mb for s in big.scenarios for r in s.runs] if big else []
     stopped = next((s.reason for s in big.scenarios if s.error), "") if big else ""
     return [
         cold, ratio,
@@ -98,8 +101,8 @@ def targets(results: Sequence[SizeResult]) -> list[Target]:
         # The issue asks only for "fast"; one second is our reading (Pelican takes 4.4 s).
         seconds("1000 posts: one-post body edit", 1000, "body edit", 1.0),
         seconds("10000 posts: cold build", 10000, "cold", 25.0),
-        # A build stopped at its timeout still tells its memory; more would only add to it.
-        Target("10000 posts: peak memory (tree RSS)", max(peaks) if peaks else None, 300.0,
+        # A build stopped at its timeout fails this target too (``failed``).
+        Target("10000 posts: peak memory (largest)", max(peaks) if peaks else None, 300.0,
                "MB", failed=stopped),
     ]
 
@@ -124,7 +127,7 @@ def report(results: Sequence[SizeResult], checks: Sequence[Target]) -> str:
             runs = " ".join(f"{r.seconds:.2f}" for r in s.runs)
             if s.error:
                 runs = f"{runs} {s.reason}".strip()
-            pss = max((r.pss_mb for r in s.runs), default=None)
+            pss = max((r.pss_mb for r in s.runs if r.pss_mb is not None), default=None)
             big = max((r.largest_mb for r in s.runs), default=None)
             cpu = statistics.median(r.cpu_s for r in s.runs) if s.runs else None
             lines.append(f"{result.posts:>6}  {s.name:<13}{_fmt(s.median, 's'):>9}  "

@@ -108,7 +108,8 @@ def snapshot(ref: str) -> tuple[Path, str]:
 
 
 def measure_ours(corpus: Path, work: Path, repeat: int, timeout: float, *,
-                 code: Path = ROOT, quiet: float = 0, aside: bool = False) -> list[Scenario]:
+                 code: Path = ROOT, quiet: float = 0, aside: bool = False,
+                 pss: bool = False) -> list[Scenario]:
     """Cold, no-change, body-edit and title-edit builds of a fresh copy of ``corpus``."""
     _clean(work, aside=aside)
     # As `make build` does: compiled once, not at every start (see the Makefile).
@@ -135,7 +136,7 @@ def measure_ours(corpus: Path, work: Path, repeat: int, timeout: float, *,
             for n in range(repeat):
                 prepare(n)
                 log = work / "logs" / f"{name.replace(' ', '-')}-{n}.log"
-                runs.append(measure(cmd, work, timeout, log, env=env, quiet=quiet))
+                runs.append(measure(cmd, work, timeout, log, env=env, quiet=quiet, pss=pss))
                 _progress(name, n, runs[-1])
                 if name in checks:
                     _check_edit(output, checks[name][0](n), checks[name][1])
@@ -209,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="move old output and caches aside (deleted at the end) instead "
                              "of deleting them before each build: on a disk with online "
                              "discard, writing right after a big delete is slow")
+    parser.add_argument("--pss", action="store_true",
+                        help="also follow the PSS of our builds (it slows them: see README)")
     parser.add_argument("--results", type=Path, default=OUT / "results.json")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
@@ -236,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{posts} posts ({repeat} run{'s' * (repeat > 1)} each):", flush=True)
         work = OUT / f"work-{posts}"
         ours = measure_ours(corpus, work, repeat, timeout, code=code, quiet=args.quiet_wait,
-                            aside=args.set_aside)
+                            aside=args.set_aside, pss=args.pss)
         theirs = measure_pelican(corpus, work, repeat, timeout, quiet=args.quiet_wait,
                                  aside=args.set_aside) if with_pelican else None
         results.append(SizeResult(posts, tuple(ours), theirs))

@@ -189,10 +189,10 @@ class FontBook:
         known = self._words.get(key)
         if known is not None:
             return known
-        font = self.font(face, size)
-        left, top, right, bottom = (int(v) for v in font.getbbox(text, anchor="ls"))
-        mask = Image.new("L", (max(1, right - left), max(1, bottom - top)))
-        ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font, anchor="ls")
+        # The font's own mask of the word (what ImageDraw.text draws, without laying the
+        # word out twice to find its box first).
+        core, (left, top) = self.font(face, size).getmask2(text, "L", anchor="ls")
+        mask = Image.Image()._new(core)
         if len(self._words) >= WORD_LIMIT:
             self._words.clear()
         self._words[key] = (mask, left, top)
