@@ -82,7 +82,8 @@ class Store:
         if db is None:
             return
         try:
-            with db:
+            with db:  # one transaction: without BEGIN, each row would be one (and a lock)
+                db.execute("BEGIN IMMEDIATE")
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", rows)
         except sqlite3.Error as exc:
             self._give_up(exc)
