@@ -53,20 +53,30 @@ class Backdrop:
             self._after.insert(0, (_adler_combine(isal_zlib.adler32(band), adler, length),
                                    len(band) + length))
 
-    def encode(self, image: Image.Image) -> bytes:
-        """``image`` (same size and palette as the backdrop) as PNG bytes."""
+    def encode(self, image: Image.Image, rows: tuple[int, int] | None = None) -> bytes:
+        """``image`` (same size and palette as the backdrop) as PNG bytes; ``rows``: the
+        only rows (from, to) where it may differ from the backdrop, if known."""
         if image.size != self.size or image.mode != "P":
             raise ValueError("the image must match the backdrop's size and mode")
-        rows, plain, band = _scanlines(image, 0, self.size[1]), self._plain, self._band
-        first, end = 0, -(-len(rows) // band)
-        while first < end and rows[first * band:(first + 1) * band] == \
-                plain[first * band:(first + 1) * band]:
+        height, plain, band = self.size[1], self._plain, self._band
+        # Only the bands that hold changed rows are read from the image and compared.
+        first, end = 0, -(-height // BAND_ROWS)
+        if rows is not None:
+            first, end = max(0, rows[0]) // BAND_ROWS, max(0, min(end, -(-rows[1] // BAND_ROWS)))
+        first = min(first, end)
+        lines = _scanlines(image, first * BAND_ROWS, min(height, end * BAND_ROWS))
+        offset = first * band
+
+        def same(k: int) -> bool:
+            start = k * band
+            return lines[start - offset:start + band - offset] == plain[start:start + band]
+
+        while first < end and same(first):
             first += 1
-        while end > first and rows[(end - 1) * band:end * band] == \
-                plain[(end - 1) * band:end * band]:
+        while end > first and same(end - 1):
             end -= 1
         # The bands the image changed are deflated together; the rest are spliced in.
-        changed = rows[first * band:end * band]
+        changed = lines[first * band - offset:end * band - offset]
         packer = _packer()
         middle = packer.compress(changed) + packer.flush(isal_zlib.Z_FULL_FLUSH) if changed else b""
         adler = isal_zlib.adler32(changed, self._before[first])
