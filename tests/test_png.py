@@ -39,6 +39,12 @@ def test_decodes_to_the_same_pixels_whichever_rows_changed(rows: tuple[int, ...]
     assert (decoded.format, decoded.mode, decoded.size) == ("PNG", "P", (301, 77))
     assert decoded.tobytes() == image.tobytes()
     assert (decoded.getpalette() or [])[:48] == PALETTE
+    # Told which rows changed (or more than those), it reads only their bands: same bytes.
+    if rows:
+        assert backdrop.encode(image, (min(rows), max(rows) + 1)) == backdrop.encode(image)
+        assert backdrop.encode(image, (max(0, min(rows) - 9), 77)) == backdrop.encode(image)
+    else:
+        assert backdrop.encode(image, (77, 0)) == backdrop.encode(image)
 
 
 def idat(data: bytes) -> bytes:
