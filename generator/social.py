@@ -290,14 +290,22 @@ def _encode(value: str) -> str:
     return value.encode("utf-8").decode("latin-1").translate(_PERCENT)
 
 
+# A plain host, a path of RFC 3986 characters, no query or fragment: an address that
+# urlsplit and urlunsplit give back as it is (a page's own, in practice).
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[\w\-.~!$&'()*+,;=:@%/]*)?",
+                        re.ASCII)
+
+
 def utm_url(url: str, *, source: str, campaign: str, medium: str = "social") -> str:
     """``url`` with utm_source, utm_medium and utm_campaign set; its other query and its
     fragment are kept as they were."""
+    ours = [f"utm_source={_encode(source)}", f"utm_medium={_encode(medium)}",
+            f"utm_campaign={_encode(campaign)}"]
+    if _PLAIN_URL.fullmatch(url):
+        return f"{url}?{'&'.join(ours)}"
     parts = urlsplit(url)
     kept = [pair for pair in parts.query.split("&")
             if pair and unquote_plus(pair.partition("=")[0]) not in _UTM_KEYS]
-    ours = [f"utm_source={_encode(source)}", f"utm_medium={_encode(medium)}",
-            f"utm_campaign={_encode(campaign)}"]
     return urlunsplit(parts._replace(query="&".join(kept + ours)))
 
 

@@ -13,6 +13,7 @@ only over-count, never under-count, against X's own servers.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -240,6 +241,7 @@ def _code_units(text: str) -> str:
     return "".join(map(chr, array("H", text.encode(_UTF16, "surrogatepass"))))
 
 
+@functools.lru_cache(maxsize=1 << 10)  # most links in a site's posts are to the site itself
 def _ascii_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
     """The length of ``domain`` (code units) in IDNA form, or None when it is no valid name."""
     if domain[:4].lower() == "xn--" and not ascii_domain.search(domain):
