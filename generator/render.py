@@ -11,7 +11,7 @@ import re
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ def theme_dirs(cfg: SiteConfig) -> tuple[Path, ...]:
     return tuple(dirs)
 
 
+@functools.lru_cache(maxsize=256)  # asked on every page; Babel's lookup is not cheap
 def og_locale(lang: str) -> str:
     """Open Graph wants language_TERRITORY: ``es`` becomes ``es_ES``, ``zh`` ``zh_CN``."""
     parts = lang.replace("-", "_").split("_")
@@ -123,7 +124,7 @@ def _read_strings(path: Path, problems: list[Problem]) -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=1 << 13)  # posts share days; Babel takes ~30 µs a date
-def _format_date(value: datetime, lang: str, form: str = "long") -> str:
+def _format_date(value: date, lang: str, form: str = "long") -> str:
     try:
         return format_date(value, format=form, locale=lang.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -149,7 +150,9 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
 
     @jinja2.pass_context
     def date(ctx: jinja2.runtime.Context, value: datetime, form: str = "long") -> str:
-        return _format_date(value, str(ctx["lang"]), form)
+        # Babel formats a datetime's date: keyed by the date, the memo holds a day's posts.
+        day = value.date() if isinstance(value, datetime) else value
+        return _format_date(day, str(ctx["lang"]), form)
 
     @functools.lru_cache(maxsize=1 << 12)
     def lang_attr(page_lang: str, text: str = "") -> Markup:
