@@ -278,6 +278,10 @@ class _QuickInline(InlineProcessor):
         return apply(pattern, data, patternIndex, startIndex)  # type: ignore[no-any-return]
 
 
+def _no_toc_div(_tokens: object) -> ET.Element:
+    return ET.Element("div")
+
+
 def _registry(md: markdown.Markdown, kind: str) -> Any:
     if kind == "inline":
         return md.inlinePatterns
@@ -313,6 +317,9 @@ class Markup:
                     toc = md.treeprocessors[name]
                     assert isinstance(toc, TocTreeprocessor)
                     toc.marker = ""
+                    # With no marker the table's HTML goes nowhere (``toc_tokens`` are read):
+                    # an empty one spares building and serialising it for every body.
+                    toc.build_toc_div = _no_toc_div  # type: ignore[method-assign]
                 else:
                     _registry(md, kind).deregister(name, strict=False)
             md.treeprocessors.register(_QuickInline(md), "inline", 20)
