@@ -319,7 +319,7 @@ class Markup:
                     toc.marker = ""
                     # With no marker the table's HTML goes nowhere (``toc_tokens`` are read):
                     # an empty one spares building and serialising it for every body.
-                    toc.build_toc_div = _no_toc_div  # type: ignore[method-assign]
+                    toc.build_toc_div = _no_toc_div  # type: ignore[method-assign,assignment]
                 else:
                     _registry(md, kind).deregister(name, strict=False)
             md.treeprocessors.register(_QuickInline(md), "inline", 20)
