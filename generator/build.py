@@ -301,8 +301,10 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
     processes = options.processes or cpu_count()
     # Resolved, so a relative or absolute --content builds (and caches) the same way.
     cfg = load_config(options.content_dir.resolve(), options.base_url)
+    # A preview remembers bodies between builds only with the cache: a scratch store goes
+    # with its build.
     cache = MarkupCache(options.cache_dir if options.cache else scratch, cfg.content_dir,
-                        state.bodies if state else None)
+                        state.bodies if state and options.cache else None)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
                                  memory=state.parsed if state else None, processes=processes,
