@@ -78,6 +78,9 @@ class BuildState:
 
     parsed: dict[str, Any] = field(default_factory=dict)
     bodies: dict[str, Any] = field(default_factory=dict)
+    # One rendered-Markdown cache for every build (the bodies above keep it as their keeper:
+    # a new one each build would keep each one alive, with its connection to the store).
+    markup: MarkupCache | None = None
     shares: dict[str, Share] = field(default_factory=dict)
     prints: Fingerprints = field(default_factory=lambda: Fingerprints(remember=True))
     # The Jinja environment (compiled templates) and template salts, while neither the
@@ -301,10 +304,7 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
     processes = options.processes or cpu_count()
     # Resolved, so a relative or absolute --content builds (and caches) the same way.
     cfg = load_config(options.content_dir.resolve(), options.base_url)
-    # A preview remembers bodies between builds only with the cache: a scratch store goes
-    # with its build.
-    cache = MarkupCache(options.cache_dir if options.cache else scratch, cfg.content_dir,
-                        state.bodies if state and options.cache else None)
+    cache = _markup_cache(options, cfg, scratch, state)
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
                                  memory=state.parsed if state else None, processes=processes,
@@ -370,6 +370,21 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
         warnings=warnings, output_dir=options.output_dir,
         rendered_paths=tuple(job.path for job in todo),
     )
+
+
+def _markup_cache(options: BuildOptions, cfg: SiteConfig, scratch: Path,
+                  state: BuildState | None) -> MarkupCache:
+    """Where rendered bodies are kept: the cache, or a scratch store for this build alone.
+    A preview keeps its one cache, and what it holds, from build to build (not a scratch
+    one: that goes with its build)."""
+    if state is None or not options.cache:
+        return MarkupCache(options.cache_dir if options.cache else scratch, cfg.content_dir)
+    kept = state.markup
+    if kept is None or kept.store.path.parent != options.cache_dir \
+            or kept.content_dir != cfg.content_dir:
+        state.bodies.clear()
+        kept = state.markup = MarkupCache(options.cache_dir, cfg.content_dir, state.bodies)
+    return kept
 
 
 def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, salt: str,

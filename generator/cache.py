@@ -81,11 +81,11 @@ class MarkupCache:
                  ) -> None:
         self.store = Store(cache_dir)
         self.content_dir = content_dir
-        self.hits = 0
         # A long-running preview keeps what it found in memory too (with the signatures of
         # the files each body links to).
         self.memory = memory
-        self._recent: dict[str, tuple[str, Headings]] = {}  # key → HTML, the last few read
+        # key → (HTML digest, HTML, headings): the last few read or made here
+        self._recent: dict[str, tuple[str, str, Headings]] = {}
 
     def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
         return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
@@ -108,7 +108,6 @@ class MarkupCache:
             decoded = self._decode(key, blob, *where[key])
             if decoded is not None:
                 found[key] = decoded
-        self.hits += len(found)
         return found
 
     def _decode(self, key: str, blob: bytes, source: Path, rel: PurePosixPath) -> Body | None:
@@ -140,7 +139,7 @@ class MarkupCache:
             body = self.body(key, html_digest(rendered.html), source, rel, rendered)
             if self.memory is not None:
                 self.memory[key] = (body, deps)
-                self._remember(key, (rendered.html, rendered.headings))
+                self._remember(key, body.digest, (rendered.html, rendered.headings))
             entry = {
                 "digest": body.digest, "quotes": rendered.quotes,
                 "problems": rendered.problems, "deps": deps, "sources": rendered.sources,
@@ -172,9 +171,10 @@ class MarkupCache:
     def page(self, body: Body) -> tuple[str, Headings]:
         """``body``'s HTML and headings: from memory, from the store, or (when neither has
         them, or has others) by rendering its file again."""
-        found = self._recent.get(body.key)
-        if found is not None:
-            return found
+        recent = self._recent.get(body.key)
+        if recent is not None and recent[0] == body.digest:  # not an older rendering
+            return recent[1], recent[2]
+        found = None
         blob = self.store.get("html", body.key)
         if blob is not None:
             found = self._decode_page(blob, body.digest)
@@ -186,7 +186,7 @@ class MarkupCache:
                 raise BuildError([Problem(body.source, None, "this file changed while the "
                                           "site was being built; build again")])
             found = (rendered.html, rendered.headings)
-        self._remember(body.key, found)
+        self._remember(body.key, body.digest, found)
         return found
 
     @staticmethod
@@ -200,10 +200,10 @@ class MarkupCache:
         except (ValueError, TypeError):
             return None
 
-    def _remember(self, key: str, page: tuple[str, Headings]) -> None:
-        if len(self._recent) >= _RECENT:
+    def _remember(self, key: str, digest: str, page: tuple[str, Headings]) -> None:
+        if key not in self._recent and len(self._recent) >= _RECENT:
             del self._recent[next(iter(self._recent))]
-        self._recent[key] = page
+        self._recent[key] = (digest, *page)
 
 
 def without_html(rendered: Rendered) -> tuple[str, Rendered]:

@@ -328,3 +328,17 @@ def test_pages_are_right_when_the_cache_has_lost_the_rendered_html(site: Site) -
     report = site.build()
     assert report.rendered == report.written
     assert tree(site.root / "output") == site.clean()
+
+
+def test_a_long_preview_session_holds_no_more_files_open_than_its_first_build(site: Site
+                                                                                ) -> None:
+    def open_files() -> int:
+        return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+    site.build(state=True)
+    before = open_files()
+    for n in range(12):  # each save is a body edit, rendered in this process
+        site.edit("content/posts/2026-03-05-second.md", "greeting", f"greeting {n}")
+        assert "posts/second/" in site.build(state=True).rendered_paths
+    assert open_files() <= before
+    assert tree(site.root / "output") == site.clean()
