@@ -65,7 +65,10 @@ def serve_command(port: int, output: str = "output") -> list[str]:
             output, "--port", str(port), "--offline"]
 
 
-SERVER_ENV = {**os.environ, "PYTHONPATH": str(repo_root()), "PYTHONUNBUFFERED": "1"}
+# PYTHONFAULTHANDLER: a server that does not stop is sent SIGABRT, and prints where each of
+# its threads was (see Preview.stop).
+SERVER_ENV = {**os.environ, "PYTHONPATH": str(repo_root()), "PYTHONUNBUFFERED": "1",
+              "PYTHONFAULTHANDLER": "1"}
 
 
 class Preview:
@@ -135,8 +138,12 @@ class Preview:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.process.send_signal(signal.SIGABRT)  # its threads' stacks, for the report
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
         self._reader.join(timeout=5)
         if self.process.stdout is not None:
             self.process.stdout.close()
@@ -364,7 +371,7 @@ def test_a_port_in_use_or_a_foreign_output_folder_is_refused(tmp_path: Path) -> 
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     preview = start(tmp_path)
-    assert preview.stop() == 0
+    assert preview.stop() == 0, preview.output
     assert preview.lines[-1] == "Stopped.", preview.output
     assert "Traceback" not in preview.output
 
