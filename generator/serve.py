@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import re
+import signal
 import stat
 import struct
 import threading
@@ -567,6 +568,10 @@ def run(options: BuildOptions, *, host: str, port: int, say: Say) -> int:
         for problem in exc.problems:
             say(problem.format(Path.cwd()))
         return 1
+    if threading.current_thread() is threading.main_thread():
+        # "Press Ctrl-C to stop" holds even for a preview started with SIGINT ignored (as a
+        # shell starts background jobs): Python then never raises KeyboardInterrupt.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     session = _Session(options, say, Path.cwd())
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # livereload runs tornado's IOLoop on the current loop

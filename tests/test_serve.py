@@ -376,6 +376,20 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in preview.output
 
 
+def test_ctrl_c_stops_a_preview_started_with_ctrl_c_ignored(tmp_path: Path) -> None:
+    """A shell starts background jobs (and so a CI script's tests) with SIGINT ignored, which
+    Python keeps: the preview must still stop on it, as it says it will."""
+    shutil.copytree(GOLDEN, tmp_path / "content")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server
+    try:
+        preview = Preview(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    preview.wait_for_builds(1)
+    assert preview.stop() == 0, preview.output
+    assert preview.lines[-1] == "Stopped.", preview.output
+
+
 # --- with a browser --------------------------------------------------------------------------
 
 
