@@ -1,13 +1,14 @@
 """A writer for 16-colour palette PNGs that differ from a shared backdrop in a few rows.
 
 Every share card of a campaign has the same colours, campaign line and band; only the
-headline's rows change. ``Backdrop`` compresses the backdrop once, in bands of rows that
-each end with a full flush (so a band's compressed bytes depend on its rows alone).
-``Backdrop.encode`` finds the rows an image changed, deflates their bands together and
-splices in the backdrop's other bands; the checksum is put together from the bands' own.
-The result is an ordinary PNG (IHDR, PLTE, one IDAT, IEND) that any decoder reads. Pillow
-writes the same pixels but deflates every row of every card with zlib, several times slower.
-Deflate is ISA-L's (``isal``): several times zlib's speed at its fastest level.
+headline's rows change. ``Backdrop`` compresses the backdrop once, in bands of rows, each
+band by a fresh compressor ending with a full flush: a band's compressed bytes depend on its
+rows alone and refer to nothing before them. ``Backdrop.encode`` finds the rows an image
+changed, compresses their bands together the same way and splices in the backdrop's other
+bands; the checksum is put together from the bands' own. The result is an ordinary PNG
+(IHDR, PLTE, one IDAT, IEND) that any decoder reads. Pillow writes the same pixels but
+deflates every row of every card with zlib, several times slower. Deflate is ISA-L's
+(``isal``): several times zlib's speed at its fastest level.
 """
 
 from __future__ import annotations
@@ -40,9 +41,7 @@ class Backdrop:
         self._plain = _scanlines(image, 0, image.size[1])
         self._band = (1 + (image.size[0] + 1) // 2) * BAND_ROWS  # bytes in a band
         bands = [self._plain[i:i + self._band] for i in range(0, len(self._plain), self._band)]
-        packer = _packer()
-        self._packed = [packer.compress(band) + packer.flush(isal_zlib.Z_FULL_FLUSH)
-                        for band in bands]
+        self._packed = [_pack(band) for band in bands]
         # Checksums of the first k bands, and of the bands from k on, with their lengths.
         self._before = [1]
         for band in bands:
@@ -75,14 +74,13 @@ class Backdrop:
             first += 1
         while end > first and same(end - 1):
             end -= 1
-        # The bands the image changed are deflated together; the rest are spliced in.
+        # The bands the image changed are compressed together; the rest are spliced in.
         changed = lines[first * band - offset:end * band - offset]
-        packer = _packer()
-        middle = packer.compress(changed) + packer.flush(isal_zlib.Z_FULL_FLUSH) if changed else b""
+        middle = _pack(changed) if changed else b""
         adler = isal_zlib.adler32(changed, self._before[first])
         adler = _adler_combine(adler, *self._after[max(first, end)])
         data = b"".join((_ZLIB_HEADER, *self._packed[:first], middle, *self._packed[end:],
-                         packer.flush(isal_zlib.Z_FINISH), struct.pack(">I", adler)))
+                         _FINISH, struct.pack(">I", adler)))
         return SIGNATURE + self._head + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
@@ -96,8 +94,19 @@ def _adler_combine(first: int, second: int, length: int) -> int:
 
 def _packer() -> Any:
     # Raw deflate by ISA-L at its fastest level: ~6x zlib's speed on a card's rows, and
-    # smaller. Each band ends with a full flush, so the bands can be spliced (see above).
+    # smaller.
     return isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
+
+
+def _pack(rows: bytes) -> bytes:
+    """Rows as deflate blocks of their own: a fresh compressor (no history to refer back
+    to, no state left by other bands) ending with a full flush on a byte boundary, so such
+    blocks can be put one after another in any combination."""
+    packer = _packer()
+    return bytes(packer.compress(rows) + packer.flush(isal_zlib.Z_FULL_FLUSH))
+
+
+_FINISH = _packer().flush(isal_zlib.Z_FINISH)  # the final, empty block
 
 
 def _scanlines(image: Image.Image, top: int, bottom: int) -> bytes:

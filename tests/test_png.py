@@ -104,3 +104,18 @@ def test_the_checksum_holds_wherever_the_changes_are() -> None:
         stride = 1 + (203 + 1) // 2
         assert len(raw) == stride * 130
         assert decode(data).tobytes() == image.tobytes()
+
+
+def test_each_backdrop_band_decodes_on_its_own() -> None:
+    """A card puts its own compressed rows before the backdrop's bands that follow them, so
+    a band may refer to nothing before it; and its bytes then depend on its rows alone."""
+    image = backdrop_image(301, 77)
+    ImageDraw.Draw(image).text((3, 3), "repeat repeat repeat", fill=3)
+    for y in range(0, 77, 2):  # rows alike across band edges, which a compressor would reuse
+        ImageDraw.Draw(image).line((0, y, 300, y), fill=5)
+    backdrop = Backdrop(image)
+    size = backdrop._band
+    for n, packed in enumerate(backdrop._packed):
+        rows = backdrop._plain[n * size:(n + 1) * size]
+        assert zlib.decompressobj(-15).decompress(packed) == rows, n
+        assert packed == Backdrop(image)._packed[n]
