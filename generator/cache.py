@@ -86,6 +86,7 @@ class MarkupCache:
         self.memory = memory
         # key → (HTML digest, HTML, headings): the last few read or made here
         self._recent: dict[str, tuple[str, str, Headings]] = {}
+        self._markup: Markup | None = None  # for bodies the store has lost, made when needed
 
     def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
         return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
@@ -180,8 +181,10 @@ class MarkupCache:
             found = self._decode_page(blob, body.digest)
         if found is None:
             markdown = read_markdown(body.source)
-            rendered = None if markdown is None else \
-                Markup(self.content_dir).render(markdown, body.rel)
+            rendered = None
+            if markdown is not None:
+                self._markup = self._markup or Markup(self.content_dir)
+                rendered = self._markup.render(markdown, body.rel)
             if rendered is None or html_digest(rendered.html) != body.digest:
                 raise BuildError([Problem(body.source, None, "this file changed while the "
                                           "site was being built; build again")])

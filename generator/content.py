@@ -51,7 +51,7 @@ _NOT_OUTPUT = {"digest": False}
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """One post or standalone page, as the writer wrote it (body still Markdown)."""
+    """One post or standalone page, as the writer wrote it (its body named, not held)."""
 
     kind: Kind
     source: Path = field(metadata=_NOT_OUTPUT)  # the file
