@@ -22,7 +22,14 @@ from typing import Any
 import jinja2
 from PIL import Image, UnidentifiedImageError
 
-from .cache import Body, MarkupCache, markup_key, read_markdown, without_html
+from .cache import (
+    Body,
+    MarkupCache,
+    changed_meanwhile,
+    markup_key,
+    read_markdown,
+    without_html,
+)
 from .cards import CardCache, CardSpec
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
@@ -134,8 +141,8 @@ def _render_new(cfg: SiteConfig, cache: MarkupCache) -> Callable[[Sequence[tuple
     made: list[Markup] = []  # one converter set per process, made on first use
 
     def run(parsed: Sequence[tuple[Post, str]]) -> None:
-        present = cache.store.get_many("markup", [post.body_key for post, _ in parsed])
-        todo = [(post, body) for post, body in parsed if post.body_key not in present]
+        missing = set(cache.missing([post.body_key for post, _ in parsed]))
+        todo = [(post, body) for post, body in parsed if post.body_key in missing]
         if not todo:
             return
         if not made:
@@ -155,8 +162,7 @@ def _render_slice(content_dir: Path, cache: MarkupCache
         for post in posts:
             text = read_markdown(post.source)
             if text is None or markup_key(post.rel, text) != post.body_key:
-                raise BuildError([Problem(post.source, None, "this file changed while the "
-                                                             "site was being built; build again")])
+                raise changed_meanwhile(post.source)
             entries.append((post.body_key, post.source, post.rel, markup.render(text, post.rel)))
         cache.put_many(entries)
         return [without_html(rendered) for *_, rendered in entries]

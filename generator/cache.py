@@ -61,6 +61,12 @@ class Body:
         return self.keeper.page(self)[1]
 
 
+def changed_meanwhile(source: Path) -> BuildError:
+    """What stops a build whose content file no longer holds what it read at first."""
+    return BuildError([Problem(source, None, "this file changed while the site was being "
+                                             "built; build again")])
+
+
 def read_markdown(source: Path) -> str | None:
     """A content file's body (the Markdown after its front matter), or None when it has
     none any more."""
@@ -90,6 +96,15 @@ class MarkupCache:
 
     def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
         return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
+
+    def _signed(self, deps: Iterable[str]) -> tuple[tuple[str, str], ...]:
+        """Each linked file with its signature now (``_fresh`` compares them later)."""
+        return tuple((dep, stat_signature(self.content_dir / dep)) for dep in deps)
+
+    def missing(self, keys: Sequence[str]) -> list[str]:
+        """Those of ``keys`` the store has no body for."""
+        present = self.store.get_many("markup", keys)
+        return [key for key in keys if key not in present]
 
     def get_many(self, keys: Sequence[str], sources: Sequence[tuple[Path, PurePosixPath]]
                  ) -> dict[str, Body]:
@@ -136,7 +151,7 @@ class MarkupCache:
         pages = []
         bodies = []
         for key, source, rel, rendered in entries:
-            deps = tuple((dep, stat_signature(self.content_dir / dep)) for dep in rendered.deps)
+            deps = self._signed(rendered.deps)
             body = self.body(key, html_digest(rendered.html), source, rel, rendered)
             if self.memory is not None:
                 self.memory[key] = (body, deps)
@@ -165,8 +180,7 @@ class MarkupCache:
         """``body`` for what another process rendered and kept (see ``without_html``)."""
         body = self.body(key, digest, source, rel, rendered)
         if self.memory is not None:
-            self.memory[key] = (body, tuple((dep, stat_signature(self.content_dir / dep))
-                                            for dep in rendered.deps))
+            self.memory[key] = (body, self._signed(rendered.deps))
         return body
 
     def page(self, body: Body) -> tuple[str, Headings]:
@@ -186,8 +200,7 @@ class MarkupCache:
                 self._markup = self._markup or Markup(self.content_dir)
                 rendered = self._markup.render(markdown, body.rel)
             if rendered is None or html_digest(rendered.html) != body.digest:
-                raise BuildError([Problem(body.source, None, "this file changed while the "
-                                          "site was being built; build again")])
+                raise changed_meanwhile(body.source)
             found = (rendered.html, rendered.headings)
         self._remember(body.key, body.digest, found)
         return found
