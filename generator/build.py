@@ -57,6 +57,7 @@ from .workers import cpu_count, map_slices, wait_for_background
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+DIGESTS_PER_PROCESS = 1000  # fewer jobs are digested in one process (forking costs more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,7 +453,8 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
                     writer.expected[output_file(job.path)] = digest
                 writer.commit()
             else:
-                digests = {output_file(job.path): digest_of(job) for job in jobs}
+                digests = dict(zip((output_file(job.path) for job in jobs),
+                                   _digests(jobs, digest_of, processes, known), strict=True))
                 if writer.up_to_date(digests):
                     todo = []
                 else:
@@ -468,6 +470,17 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
         if stamp:
             writer.note(stamp, facts)
     return todo
+
+
+def _digests(jobs: Sequence[Job], digest_of: Callable[[Job], str], processes: int,
+             known: JobDigests | None) -> list[str]:
+    """Every job's digest, to compare with the last build's. A preview finds most of them
+    in its memory; a build from the command line works them all out, spread over the
+    processes (0.1 ms a job: 2.4 s at 10000 posts in one process)."""
+    if known is not None:
+        return [digest_of(job) for job in jobs]
+    return map_slices(lambda part: [digest_of(job) for job in part], jobs, processes,
+                      minimum=DIGESTS_PER_PROCESS)
 
 
 def prepare_spare(options: BuildOptions) -> bool:

@@ -9,11 +9,14 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
 from PIL import Image
 
+from generator import build as build_module
+from generator import workers
 from generator.build import BuildOptions, BuildReport, BuildState, build, prepare_spare
 from generator.errors import BuildError
 from generator.incremental import Fingerprints
@@ -288,6 +291,37 @@ def test_digests_of_a_first_build_in_two_processes_are_those_a_rebuild_finds(
     assert first.rendered == first.written > 300
     again = build(options, now=NOW, state=BuildState())  # digests made here, not recalled
     assert again.rendered == 0 and again.written == first.written
+
+
+def test_a_rebuild_works_its_digests_out_in_two_processes_and_redoes_only_the_edit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a preview's memory, every job's digest is worked out again, spread over the
+    processes: they must be the first build's, in the same order, or all would be redone."""
+    site = Site(tmp_path)
+    for i in range(150):
+        (site.content / "posts" / f"bulk-{i:03}.md").write_text(
+            f"---\ntitle: Bulk post {i}\ndate: 2025-06-{1 + i % 28:02}\ncampaign: sel\n"
+            f"tags: [t{i % 7}]\n---\nWords, and more words about post {i}.\n")
+    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output",
+                           offline=True, processes=2)
+    first = build(options, now=NOW)
+    monkeypatch.setattr(build_module, "DIGESTS_PER_PROCESS", 50)  # two processes here
+    spread = []
+    real = workers.map_slices
+
+    def map_slices(fn: Any, items: Any, processes: int, minimum: int) -> Any:
+        spread.append((len(items), processes, minimum))
+        return real(fn, items, processes, minimum)
+
+    monkeypatch.setattr(build_module, "map_slices", map_slices)
+    edited = site.content / "posts" / "bulk-075.md"
+    edited.write_text(edited.read_text() + "\nOne more sentence.\n")
+    again = build(options, now=NOW)
+    assert (first.written, 2, 50) in spread  # the digests were worked out by two processes
+    assert again.written == first.written
+    # Its page, and the feeds that carry its full text (its tag's: the site's carry newer posts)
+    assert sorted(again.rendered_paths) == ["posts/bulk-075/", "tags/t5/atom.xml",
+                                            "tags/t5/feed.xml"]
 
 
 def test_an_empty_output_folder_made_by_hand_is_no_obstacle(tmp_path: Path) -> None:
