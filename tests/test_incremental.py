@@ -275,18 +275,24 @@ def test_a_linked_copy_never_changes_the_tree_it_was_made_from(tmp_path: Path) -
     assert tree(site.root / "output") == site.clean()
 
 
+def _bulk_site(tmp_path: Path, count: int, month: str, tags: int, body: str) -> BuildOptions:
+    """The test site with ``count`` more posts (dated in ``month``, spread over ``tags``),
+    built by two processes."""
+    site = Site(tmp_path)
+    for i in range(count):
+        (site.content / "posts" / f"bulk-{i:03}.md").write_text(
+            f"---\ntitle: Bulk post {i}\ndate: {month}-{1 + i % 28:02}\ncampaign: sel\n"
+            f"tags: [t{i % tags}]\n---\n{body}")
+    return BuildOptions(content_dir=site.content, output_dir=site.root / "output",
+                        offline=True, processes=2)
+
+
 def test_digests_of_a_first_build_in_two_processes_are_those_a_rebuild_finds(
         tmp_path: Path) -> None:
     """A first build works its digests out in the worker processes, as it writes; they
     must be the ones a later build works out in one process, or it would redo everything."""
-    site = Site(tmp_path)
-    body = "Words with *emphasis* and a [link](https://example.com/).\n\n" * 5
-    for i in range(200):  # enough files for two processes
-        (site.content / "posts" / f"bulk-{i:03}.md").write_text(
-            f"---\ntitle: Bulk post {i}\ndate: 2026-01-{1 + i % 28:02}\ncampaign: sel\n"
-            f"tags: [t{i % 9}]\n---\n{body}")
-    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output",
-                           offline=True, processes=2)
+    options = _bulk_site(tmp_path, 200, "2026-01", 9,  # enough files for two processes
+                         "Words with *emphasis* and a [link](https://example.com/).\n\n" * 5)
     first = build(options, now=NOW)
     assert first.rendered == first.written > 300
     again = build(options, now=NOW, state=BuildState())  # digests made here, not recalled
@@ -297,13 +303,7 @@ def test_a_rebuild_works_its_digests_out_in_two_processes_and_redoes_only_the_ed
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a preview's memory, every job's digest is worked out again, spread over the
     processes: they must be the first build's, in the same order, or all would be redone."""
-    site = Site(tmp_path)
-    for i in range(150):
-        (site.content / "posts" / f"bulk-{i:03}.md").write_text(
-            f"---\ntitle: Bulk post {i}\ndate: 2025-06-{1 + i % 28:02}\ncampaign: sel\n"
-            f"tags: [t{i % 7}]\n---\nWords, and more words about post {i}.\n")
-    options = BuildOptions(content_dir=site.content, output_dir=site.root / "output",
-                           offline=True, processes=2)
+    options = _bulk_site(tmp_path, 150, "2025-06", 7, "Words, and more words.\n")
     first = build(options, now=NOW)
     monkeypatch.setattr(build_module, "DIGESTS_PER_PROCESS", 50)  # two processes here
     spread = []
@@ -314,7 +314,7 @@ def test_a_rebuild_works_its_digests_out_in_two_processes_and_redoes_only_the_ed
         return real(fn, items, processes, minimum)
 
     monkeypatch.setattr(build_module, "map_slices", map_slices)
-    edited = site.content / "posts" / "bulk-075.md"
+    edited = options.content_dir / "posts" / "bulk-075.md"
     edited.write_text(edited.read_text() + "\nOne more sentence.\n")
     again = build(options, now=NOW)
     assert (first.written, 2, 50) in spread  # the digests were worked out by two processes
