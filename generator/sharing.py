@@ -2,7 +2,10 @@
 
 Built from the site model with the primitives in :mod:`generator.social`. Composing a tweet
 that fits takes a few milliseconds, so results are cached on disk by their inputs and
-the misses are spread over every core; a rebuild composes only what changed.
+the misses are spread over every core; a rebuild composes only what changed. A page's
+share links (a few kB of long addresses a page) are made from its tweet only when the
+page is made, in the worker making it: the build's main process keeps what they are made
+from (``Links``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from .tweetcount import MAX_WEIGHTED_LENGTH
 from .workers import in_background, map_slices
 
 log = logging.getLogger(__name__)
-SHARING_VERSION = "2"
+SHARING_VERSION = "3"
+_LINKS_KEPT = 256  # pages' share links kept per process (a page asks for them twice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +51,39 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
+class Links:
+    """What a page's share links are made from, besides its tweet (see ``share_links``)."""
+
+    networks: tuple[str, ...]
+    title: str
+    summary: str
+    page_url: str
+    campaign_id: str
+    utm: bool
+    mastodon_page: str
+
+
+@dataclass(frozen=True, slots=True)
 class Share:
     tweet: Tweet
-    links: tuple[ShareLink, ...]
+    made_from: Links  # the rest of what ``links`` are made from
     quotes: tuple[tuple[str, str, int], ...] = ()  # (quote, X link, weighted length)
+
+    @property
+    def links(self) -> tuple[ShareLink, ...]:
+        """A share link per network, made when a page shows them."""
+        return _links(self.tweet, self.made_from)
 
     def __hash__(self) -> int:
         return hash(self.tweet.full)  # a few fields suffice, as for site.Card
+
+
+@functools.lru_cache(maxsize=_LINKS_KEPT)
+def _links(tweet: Tweet, made_from: Links) -> tuple[ShareLink, ...]:
+    return share_links(tweet, networks=made_from.networks, title=made_from.title,
+                       summary=made_from.summary, page_url=made_from.page_url,
+                       campaign_id=made_from.campaign_id, utm=made_from.utm,
+                       mastodon_page=made_from.mastodon_page)
 
 
 def _campaign_fields(campaign: Campaign | None) -> dict[str, Any]:
@@ -103,10 +133,8 @@ def _compose(cfg: SiteConfig, mastodon_page: Callable[[str], str]
                               utm=cfg.share.utm),
                 hashtags=r.hashtags, extra_hashtags=r.extra_hashtags, handle=r.handle,
                 related=r.related)
-            links = share_links(tweet, networks=cfg.share.networks, title=r.title,
-                                summary=r.summary, page_url=page_url,
-                                campaign_id=r.campaign_id or "site", utm=cfg.share.utm,
-                                mastodon_page=mastodon_page(r.lang))
+            links = Links(tuple(cfg.share.networks), r.title, r.summary, page_url,
+                          r.campaign_id or "site", cfg.share.utm, mastodon_page(r.lang))
             quotes = []
             for quote in r.quotes:
                 q = compose_quote(quote, url=tweet.url, handle=r.handle, hashtags=r.hashtags[:1])
