@@ -61,6 +61,11 @@ class Nav:
     languages: tuple[Link, ...]  # each language's home, for the switcher
 
 
+# Page context names whose value is the same for every page of a language (see Planner.page)
+_COMMON = frozenset({"lang", "dir", "cfg", "nav", "rooted_links", "LINK_REL", "image_sizes",
+                     "live"})
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One output file: a page from a template, a feed, a copied file or given bytes."""
@@ -180,6 +185,9 @@ class Planner:
         self._feed_items: dict[str, FeedItem] = {}  # a post is in several feeds
         self._words: dict[str, SiteConfig] = {}
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
+        # (name, value) pairs of page contexts whose value every page of a language shares,
+        # made once: 24000 pages would otherwise hold 200000 equal pairs (~11 MB)
+        self._pairs: dict[tuple[str, int], tuple[str, Any]] = {}
 
     def words(self, lang: str) -> SiteConfig:
         """The config with the site's and campaigns' names in ``lang`` (``translations:``)."""
@@ -232,7 +240,9 @@ class Planner:
                 "nav": self.nav(lang), "rooted_links": False, "LINK_REL": LINK_REL,
                 "share": self.shares.get(path), **self.extra, **context}
         # In the order written here (and the callers' keyword order): the same every build.
-        return Job(path, "page", origin, template, tuple(full.items()))
+        return Job(path, "page", origin, template, tuple(
+            self._pairs.setdefault((name, id(value)), (name, value)) if name in _COMMON
+            else (name, value) for name, value in full.items()))
 
     def meta(self, path: str, title: str, description: str, *, heading: str = "",
              og_type: str = "website", campaign: Campaign | None = None,
