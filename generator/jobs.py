@@ -186,7 +186,7 @@ class Planner:
         self._words: dict[str, SiteConfig] = {}
         self.cards: dict[str, CardSpec] = {}  # site path of each card -> what it shows
         # (name, value) pairs of page contexts whose value every page of a language shares,
-        # made once: 24000 pages would otherwise hold 200000 equal pairs (~11 MB)
+        # made once: 24000 pages would otherwise hold 200000 equal pairs (~6 MB)
         self._pairs: dict[tuple[str, int], tuple[str, Any]] = {}
 
     def words(self, lang: str) -> SiteConfig:

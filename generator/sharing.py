@@ -30,7 +30,6 @@ from .workers import in_background, map_slices
 
 log = logging.getLogger(__name__)
 SHARING_VERSION = "3"
-_LINKS_KEPT = 256  # pages' share links kept per process (a page asks for them twice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +70,15 @@ class Share:
 
     @property
     def links(self) -> tuple[ShareLink, ...]:
-        """A share link per network, made when a page shows them."""
-        return _links(self.tweet, self.made_from)
+        """A share link per network, made each time a page shows them (once a page)."""
+        made = self.made_from
+        return share_links(self.tweet, networks=made.networks, title=made.title,
+                           summary=made.summary, page_url=made.page_url,
+                           campaign_id=made.campaign_id, utm=made.utm,
+                           mastodon_page=made.mastodon_page)
 
     def __hash__(self) -> int:
         return hash(self.tweet.full)  # a few fields suffice, as for site.Card
-
-
-@functools.lru_cache(maxsize=_LINKS_KEPT)
-def _links(tweet: Tweet, made_from: Links) -> tuple[ShareLink, ...]:
-    return share_links(tweet, networks=made_from.networks, title=made_from.title,
-                       summary=made_from.summary, page_url=made_from.page_url,
-                       campaign_id=made_from.campaign_id, utm=made_from.utm,
-                       mastodon_page=made_from.mastodon_page)
 
 
 def _campaign_fields(campaign: Campaign | None) -> dict[str, Any]:
