@@ -45,7 +45,7 @@ from .incremental import (
     template_salts,
 )
 from .jobs import Job, Planner
-from .markup import Markup, Rendered
+from .markup import Rendered
 from .output import SiteWriter, put
 from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
@@ -135,30 +135,24 @@ def _tree(root: Path, prefix: str, seen: set[str], origin: str) -> Iterator[Job]
                           source=path, digest_extra=stat_signature(path))
 
 
-def _render_new(cfg: SiteConfig, cache: MarkupCache) -> Callable[[Sequence[tuple[Post, str]]],
-                                                                  None]:
+def _render_new(cache: MarkupCache) -> Callable[[Sequence[tuple[Post, str]]], None]:
     """Render the bodies of posts just parsed, unless cached already, and keep them in
     ``cache`` (in the worker that parsed them, while the Markdown is at hand)."""
-    made: list[Markup] = []  # one converter set per process, made on first use
-
     def run(parsed: Sequence[tuple[Post, str]]) -> None:
         missing = set(cache.missing([post.body_key for post, _ in parsed]))
         todo = [(post, body) for post, body in parsed if post.body_key in missing]
-        if not todo:
-            return
-        if not made:
-            made.append(Markup(cfg.content_dir))
-        cache.put_many((post.body_key, post.source, post.rel, made[0].render(body, post.rel))
-                       for post, body in todo)
+        if todo:
+            markup = cache.markup()
+            cache.put_many((post.body_key, post.source, post.rel, markup.render(body, post.rel))
+                           for post, body in todo)
     return run
 
 
-def _render_slice(content_dir: Path, cache: MarkupCache
-                  ) -> Callable[[Sequence[Post]], list[tuple[str, Rendered]]]:
+def _render_slice(cache: MarkupCache) -> Callable[[Sequence[Post]], list[tuple[str, Rendered]]]:
     """Render bodies, read again from their files, into ``cache``; for each, the HTML's
     digest and the rest (the HTML stays in the cache)."""
     def run(posts: Sequence[Post]) -> list[tuple[str, Rendered]]:
-        markup = Markup(content_dir)
+        markup = cache.markup()
         entries = []
         for post in posts:
             text = read_markdown(post.source)
@@ -170,13 +164,13 @@ def _render_slice(content_dir: Path, cache: MarkupCache
     return run
 
 
-def render_bodies(cfg: SiteConfig, posts: Sequence[Post], cache: MarkupCache,
+def render_bodies(posts: Sequence[Post], cache: MarkupCache,
                   processes: int) -> dict[PurePosixPath, Body]:
     """Every post's rendered body: from the cache when its text is unchanged."""
     keys = [post.body_key for post in posts]
     found = cache.get_many(keys, [(post.source, post.rel) for post in posts])
     todo = [post for post in posts if post.body_key not in found]
-    fresh = map_slices(_render_slice(cfg.content_dir, cache), todo, processes, minimum=40)
+    fresh = map_slices(_render_slice(cache), todo, processes, minimum=40)
     for post, (digest, rendered) in zip(todo, fresh, strict=True):
         found[post.body_key] = cache.adopt(post.body_key, digest, post.source, post.rel,
                                            rendered)
@@ -315,7 +309,7 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
     posts, problems = load_posts(cfg, options.cache_dir / "parsed.pickle"
                                  if options.cache else None,
                                  memory=state.parsed if state else None, processes=processes,
-                                 then=_render_new(cfg, cache))
+                                 then=_render_new(cache))
     raise_if_errors(problems)
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:
@@ -337,7 +331,7 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
         if recalled is not None:
             return _recalled(options, recalled, problems, scheduled, started)
     say(f"Rendering {len(kept)} posts and pages…")
-    bodies = render_bodies(cfg, kept, cache, processes)
+    bodies = render_bodies(kept, cache, processes)
     # A preview whose last build differed only in bodies puts the new ones into that site.
     site = refresh_site(state.site, cfg, kept, bodies, now, future=options.future) \
         if state else None

@@ -92,7 +92,7 @@ class MarkupCache:
         self.memory = memory
         # key → (HTML digest, HTML, headings): the last few read or made here
         self._recent: dict[str, tuple[str, str, Headings]] = {}
-        self._markup: Markup | None = None  # for bodies the store has lost, made when needed
+        self._markup: Markup | None = None  # see ``markup``
 
     def _fresh(self, deps: tuple[tuple[str, str], ...]) -> bool:
         return all(stat_signature(self.content_dir / rel) == sig for rel, sig in deps)
@@ -100,6 +100,13 @@ class MarkupCache:
     def _signed(self, deps: Iterable[str]) -> tuple[tuple[str, str], ...]:
         """Each linked file with its signature now (``_fresh`` compares them later)."""
         return tuple((dep, stat_signature(self.content_dir / dep)) for dep in deps)
+
+    def markup(self) -> Markup:
+        """The converter that renders this cache's bodies in this process, made on first use
+        (a forked worker makes its own). A preview keeps it from one build to the next."""
+        if self._markup is None:
+            self._markup = Markup(self.content_dir)
+        return self._markup
 
     def missing(self, keys: Sequence[str]) -> list[str]:
         """Those of ``keys`` the store has no body for."""
@@ -197,8 +204,7 @@ class MarkupCache:
             markdown = read_markdown(body.source)
             rendered = None
             if markdown is not None:
-                self._markup = self._markup or Markup(self.content_dir)
-                rendered = self._markup.render(markdown, body.rel)
+                rendered = self.markup().render(markdown, body.rel)
             if rendered is None or html_digest(rendered.html) != body.digest:
                 raise changed_meanwhile(body.source)
             found = (rendered.html, rendered.headings)

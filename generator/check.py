@@ -545,7 +545,7 @@ def check_site(content_dir: Path, *, drafts: bool = True, future: bool = True,
     processes = cpu_count()
     with tempfile.TemporaryDirectory() as scratch:  # for rendered bodies, without the cache
         markup = MarkupCache(cache_dir or Path(scratch), cfg.content_dir)
-        rendered = render_bodies(cfg, kept, markup, processes)
+        rendered = render_bodies(kept, markup, processes)
         bodies = {a.rel: read_body(a.html, read_markdown(a.source) or "", post.body_line)
                   for post in kept if (a := rendered.get(post.rel)) is not None}
     site, site_problems = build_site(cfg, kept, rendered, now, future=future)

@@ -171,7 +171,7 @@ def load_site(content_dir: Path, now: datetime) -> Site:
     raise_if_errors(problems)
     kept, _scheduled = published(posts, now, drafts=False, future=False)
     cache = MarkupCache(content_dir.resolve().parent / ".cache", cfg.content_dir)
-    bodies = render_bodies(cfg, kept, cache, cpu_count())
+    bodies = render_bodies(kept, cache, cpu_count())
     site, site_problems = build_site(cfg, kept, bodies, now)
     raise_if_errors(site_problems)
     return site
