@@ -7,9 +7,12 @@ output whose job digest matches the previous build's is reused rather than rende
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gc
 import hashlib
 import logging
+import shutil
 import tempfile
 import time
 import traceback
@@ -30,7 +33,7 @@ from .cache import (
     read_markdown,
     without_html,
 )
-from .cards import CardCache, CardSpec
+from .cards import CardCache, CardSpec, card_key, draw_ahead
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
 from .embeds import EmbedFeed, EmbedResult, load_embeds
@@ -46,18 +49,19 @@ from .incremental import (
 )
 from .jobs import Job, Planner
 from .markup import Rendered
-from .output import SiteWriter, put
+from .output import SiteWriter, cards_folder, first_build, link_or_put, put
 from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
-from .workers import cpu_count, map_slices, wait_for_background
+from .workers import Helper, alongside, cpu_count, map_slices, wait_for_background
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 DIGESTS_PER_PROCESS = 1000  # fewer jobs are digested in one process (forking costs more)
+AHEAD_MINIMUM = 200  # posts from which a first build has a helper draw the cards ahead
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,15 +252,19 @@ def _template_location(exc: BaseException) -> tuple[Path | None, int | None]:
 
 
 def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path],
-                 digest: Callable[[Job], str] | None = None, new: bool = False
-                 ) -> Callable[[Sequence[Job]], list[str | None]]:
+                 digest: Callable[[Job], str] | None = None, new: bool = False,
+                 ahead: Path | None = None) -> Callable[[Sequence[Job]], list[str | None]]:
     """Make and write each job; with ``digest``, return the jobs' digests, else None each.
-    ``new``: ``tmp`` was empty (see ``put``)."""
+    ``new``: ``tmp`` was empty (see ``put``). ``ahead``: cards drawn there already are
+    linked into ``tmp``, not drawn."""
     def run(jobs: Sequence[Job]) -> list[str | None]:
         cards = CardCache(card_folders)
         digests: list[str | None] = []
         for job in jobs:
             target = tmp / output_file(job.path)
+            if ahead is not None and job.kind == "card" and _drawn_ahead(job, ahead, target):
+                digests.append(digest(job) if digest else None)
+                continue
             try:
                 data = make_output(job, env, cards)
             except jinja2.TemplateError as exc:
@@ -268,6 +276,13 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
             digests.append(digest(job) if digest else None)
         return digests
     return run
+
+
+def _drawn_ahead(job: Job, ahead: Path, target: Path) -> bool:
+    """Put the card a helper drew into ``ahead`` at ``target``; False if it has not (yet)."""
+    spec = dict(job.context)["spec"]
+    assert isinstance(spec, CardSpec)
+    return link_or_put(ahead / f"{card_key(spec)}.png", target)
 
 
 def build(options: BuildOptions, *, now: datetime | None = None,
@@ -291,14 +306,17 @@ def build(options: BuildOptions, *, now: datetime | None = None,
 
 def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | None,
            state: BuildState | None) -> BuildReport:
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as helpers:
         # Rendered Markdown is kept in a store while the site is built, even without the
-        # cache: then in a scratch folder.
-        return _build_with(options, Path(scratch), now=now, progress=progress, state=state)
+        # cache: then in a scratch folder. ``helpers`` stops any helper process (see
+        # ``alongside``) before the scratch folder goes.
+        return _build_with(options, Path(scratch), helpers, now=now, progress=progress,
+                           state=state)
 
 
-def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
-                progress: Progress | None, state: BuildState | None) -> BuildReport:
+def _build_with(options: BuildOptions, scratch: Path, helpers: contextlib.ExitStack, *,
+                now: datetime | None, progress: Progress | None,
+                state: BuildState | None) -> BuildReport:
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     say = progress or (lambda _message: None)
@@ -342,13 +360,19 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
     if state is not None:
         state.site = remember_site(kept, bodies, options.future, site, site_problems)
     raise_if_errors(problems)
+    catalogue = Catalogue.load(themes)
+    sizes = image_sizes(cfg, kept)
+    # A first build draws every card: a helper starts on them now, while this process works
+    # out the share texts and the plan (which the cards do not depend on).
+    ahead = _ahead(options, helpers, functools.partial(
+        _draw_ahead, site, themes, options.live, sizes, embeds.feeds, catalogue)) \
+        if state is None and processes > 1 and len(kept) >= AHEAD_MINIMUM else None
     shares = share_site(site, options.cache_dir if options.cache else None, processes,
                         state.shares if state else None, state.share_keys if state else None)
     problems.extend(sharing_problems(site, shares))
-    catalogue = Catalogue.load(themes)
     if state is not None:
         state.intern.next_build()
-    jobs = plan(site, themes, live=options.live, sizes=image_sizes(cfg, kept),
+    jobs = plan(site, themes, live=options.live, sizes=sizes,
                 intern=state.intern if state else None,
                 planned=state.planned if state else None,
                 embeds=embeds.feeds, shares=shares, catalogue=catalogue)
@@ -364,7 +388,7 @@ def _build_with(options: BuildOptions, scratch: Path, *, now: datetime | None,
         state.jobs.next_build()
     todo = _update(options, env, jobs, salt, salts, prints, say, processes, stamp,
                    {"posts": shown, "warnings": _noted(problems[early:])},
-                   state.jobs if state else None)
+                   state.jobs if state else None, ahead)
     return BuildReport(
         written=len(jobs), rendered=len(todo), reused=len(jobs) - len(todo),
         seconds=time.perf_counter() - started, posts=shown, scheduled=scheduled,
@@ -426,8 +450,10 @@ def _digest(job: Job, salt: str, prints: Fingerprints, known: JobDigests | None)
 
 def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
             salts: dict[str, str], prints: Fingerprints, say: Progress, processes: int,
-            stamp: str, facts: dict[str, Any], known: JobDigests | None = None) -> list[Job]:
-    """Make the files whose digest changed in a work tree and swap it in; the jobs made."""
+            stamp: str, facts: dict[str, Any], known: JobDigests | None = None,
+            ahead: Ahead | None = None) -> list[Job]:
+    """Make the files whose digest changed in a work tree and swap it in; the jobs made.
+    ``ahead``: where a helper is drawing cards for a first build (see ``_draw_ahead``)."""
     with tempfile.TemporaryDirectory() as scratch:
         writer = SiteWriter(options.output_dir,
                             options.cache_dir if options.cache else Path(scratch))
@@ -443,7 +469,7 @@ def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job],
                 todo = list(jobs)
                 say(f"Writing {len(todo)} files…")
                 for job, digest in _write(options, env, writer.work, todo, processes,
-                                          digest_of, new=True):
+                                          digest_of, new=True, ahead=ahead):
                     writer.expected[output_file(job.path)] = digest
                 writer.commit()
             else:
@@ -475,6 +501,36 @@ def _digests(jobs: Sequence[Job], digest_of: Callable[[Job], str], processes: in
         return [digest_of(job) for job in jobs]
     return map_slices(lambda part: [digest_of(job) for job in part], jobs, processes,
                       minimum=DIGESTS_PER_PROCESS)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Cards a helper process draws into ``folder`` ahead of the writing."""
+
+    folder: Path
+    helper: Helper
+
+
+def _ahead(options: BuildOptions, helpers: contextlib.ExitStack,
+           draw: Callable[[Path], None]) -> Ahead | None:
+    """On a first build, start ``draw`` in a helper process (see ``alongside``), stopped
+    with ``helpers``. None when there is an output already."""
+    if not first_build(options.output_dir):
+        return None
+    folder = cards_folder(options.output_dir)
+    helpers.callback(shutil.rmtree, folder, ignore_errors=True)  # after the helper stops
+    return Ahead(folder, helpers.enter_context(alongside(functools.partial(draw, folder))))
+
+
+def _draw_ahead(site: Site, themes: Sequence[Path], live: bool,
+                sizes: Mapping[str, tuple[int, int]], embeds: Mapping[str, EmbedFeed],
+                catalogue: Catalogue, folder: Path) -> None:
+    """In a helper process: plan the posts and pages as the build will (share texts play
+    no part in their cards) and draw their cards into ``folder``, in the order of their
+    paths. The build uses a card found there, by its content hash, and draws any other."""
+    planner = Planner(site, {"live": live}, image_sizes=sizes, embeds=embeds,
+                      catalogue=catalogue)
+    draw_ahead(planner.article_cards(), folder)
 
 
 def prepare_spare(options: BuildOptions) -> bool:
@@ -524,18 +580,28 @@ def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Proble
 
 
 def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],
-           processes: int, digest: Callable[[Job], str] | None = None, *, new: bool = False
-           ) -> list[tuple[Job, str]]:
+           processes: int, digest: Callable[[Job], str] | None = None, *, new: bool = False,
+           ahead: Ahead | None = None) -> list[tuple[Job, str]]:
     """Make every file that changed, spread over the processes; with ``digest``, each job
     and its digest (worked out in the processes too). ``new``: ``work`` is a new, empty
-    tree, and there is no output/ to find cards in."""
-    # Cards are the slowest jobs: deal them out evenly among the processes.
-    todo.sort(key=lambda job: job.kind != "card")
+    tree, and there is no output/ to find cards in. ``ahead``: a helper is drawing cards,
+    in the order of their paths."""
+    # Cards are the slowest jobs: deal them out evenly among the processes. With a helper
+    # drawing them, each process comes to its cards last, from the other end of the
+    # helper's order: by then most are drawn, and the two meet at a card or two.
+    if ahead is None:
+        todo.sort(key=lambda job: job.kind != "card")
+    else:
+        todo = [job for job in todo if job.kind != "card"] + sorted(
+            (job for job in todo if job.kind == "card"), key=lambda job: job.path, reverse=True)
     todo = [job for k in range(processes) for job in todo[k::processes]]
     # Cards are named by their content hash: one already in output/ or in the tree being
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
         else []
-    digests = map_slices(_write_slice(env, work, folders, digest, new), todo, processes,
+    if ahead is not None:  # the writers now keep every core busy
+        ahead.helper.step_back()
+    digests = map_slices(_write_slice(env, work, folders, digest, new,
+                                      ahead.folder if ahead else None), todo, processes,
                          minimum=150)
     return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

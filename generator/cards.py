@@ -297,6 +297,19 @@ class CardCache:
         return render_card(spec, self._fonts)
 
 
+def draw_ahead(specs: Sequence[CardSpec], folder: Path) -> None:
+    """Draw cards into ``folder`` as ``<card_key>.png``, in the order given, for a
+    ``CardCache`` with that folder to find (a head start, see ``build``). Each file appears
+    whole or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fonts = FontBook()
+    for spec in specs:
+        name = card_key(spec)
+        part = folder / f"{name}.part"
+        part.write_bytes(render_card(spec, fonts))
+        part.replace(folder / f"{name}.png")
+
+
 def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, int],
               sizes: tuple[int, ...], max_lines: int, *, bold: bool = True) -> Block:
     left, right, top, bottom = box

@@ -208,6 +208,14 @@ class Planner:
         self._card = (path, spec)
         return path
 
+    def article_cards(self) -> list[CardSpec]:
+        """The cards of every post and page, in the order of their paths, as the plan will
+        ask for them (the rest of the site is not planned)."""
+        for lang in self.site.languages:
+            for _ in self.articles(lang):
+                pass
+        return [spec for _, spec in sorted(self.cards.items())]
+
     def card_jobs(self) -> Iterator[Job]:
         """One job per card asked for by the pages planned so far."""
         for path, spec in sorted(self.cards.items()):

@@ -105,6 +105,25 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copyfile(source, target)
 
 
+def link_or_put(source: Path, target: Path) -> bool:
+    """Give the finished file ``source`` the name ``target`` in a work tree (copied where it
+    cannot be linked); False when there is no ``source``."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        if not source.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(source, target)
+    except OSError:  # another file system, or no hard links there
+        try:
+            data = source.read_bytes()
+        except FileNotFoundError:
+            return False
+        put(target, data)
+    return True
+
+
 def _link_tree(source: Path, target: Path) -> None:
     """Every file of ``source`` under the same name in ``target`` (an empty folder), by
     ``_link_or_copy``. Unlike ``shutil.copytree`` it copies no folder's times, mode or
@@ -141,6 +160,28 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
 
 
+def _spare_of(output_dir: Path) -> Path:
+    return output_dir.with_name(f".{output_dir.name}.spare")
+
+
+def first_build(output_dir: Path) -> bool:
+    """True when a build into ``output_dir`` makes every file: there is neither that
+    folder nor its spare tree."""
+    output_dir = output_dir.resolve()
+    return not output_dir.exists() and not _spare_of(output_dir).exists()
+
+
+def cards_folder(output_dir: Path) -> Path:
+    """A new hidden folder beside ``output_dir`` (so on its file system: a file made there
+    can be linked into the work tree) for cards drawn ahead of the build; removed by the
+    build, or by the next one to make such a folder if this one is killed."""
+    output_dir = output_dir.resolve()
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in output_dir.parent.glob(f".{output_dir.name}.cards-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.cards-", dir=output_dir.parent))
+
+
 class SiteWriter:
     """Prepares a work tree; the build decides per file to keep it or to ``put`` new bytes."""
 
@@ -150,7 +191,7 @@ class SiteWriter:
         check_replaceable(self.output_dir)
         self.output_dir.parent.mkdir(parents=True, exist_ok=True)
         _remove_leftovers(self.output_dir)
-        self.spare = self.output_dir.with_name(f".{self.output_dir.name}.spare")
+        self.spare = _spare_of(self.output_dir)
         self.expected: dict[PurePosixPath, str] = {}
         self._work: tuple[Path, dict[str, str]] | None = None
         self._look = True
@@ -159,7 +200,7 @@ class SiteWriter:
     @property
     def first(self) -> bool:
         """True when there is neither an output nor a spare tree: every file is new."""
-        return not self.output_dir.exists() and not self.spare.exists()
+        return first_build(self.output_dir)
 
     @property
     def work(self) -> Path:

@@ -8,13 +8,14 @@ output is the same whatever the number of processes.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
 import os
 import signal
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
@@ -101,17 +102,54 @@ def in_background(fn: Callable[[], None]) -> None:
     if "fork" not in multiprocessing.get_all_start_methods():
         fn()
         return
+    _pending.append(_fork(fn))
+
+
+def _fork(fn: Callable[[], None]) -> int:
+    """Start ``fn`` in a forked child and return its pid. The child leaves as soon as ``fn``
+    returns or fails, with no clean-up of what it inherited from the parent."""
     pid = os.fork()
-    if pid == 0:  # the child: do it and leave at once, with no clean-up of the parent's
+    if pid == 0:
         try:
             _die_with_parent()
             fn()
         finally:
             os._exit(0)
-    _pending.append(pid)
+    return pid
 
 
 def wait_for_background() -> None:
     """Wait for every process ``in_background`` started."""
     while _pending:
         os.waitpid(_pending.pop(), 0)
+
+
+class Helper:
+    """A process started by ``alongside``."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+
+    def step_back(self) -> None:
+        """From now on, let it run only on a core nothing else of the build wants."""
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self.pid, 19)
+
+
+@contextlib.contextmanager
+def alongside(fn: Callable[[], None]) -> Iterator[Helper]:
+    """Run ``fn`` in a forked process while the block runs, and stop it when the block ends,
+    finished or not: for work that only gives the block a head start (drawing share cards
+    while the main process plans the site, say), so none of it may be waited for or relied
+    on. Its failures are silent. Where there is no fork, nothing is run."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield Helper(None)
+        return
+    pid = _fork(fn)
+    try:
+        yield Helper(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)

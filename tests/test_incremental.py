@@ -6,20 +6,23 @@ from __future__ import annotations
 import posixpath
 import random
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import jinja2
 import pytest
 from PIL import Image
 
 from generator import build as build_module
 from generator import workers
 from generator.build import BuildOptions, BuildReport, BuildState, build, prepare_spare
+from generator.cards import CardSpec, card_key, draw_ahead, render_card
 from generator.errors import BuildError
 from generator.incremental import Fingerprints
+from generator.jobs import Job
 from generator.urls import Urls
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "content"
@@ -322,6 +325,55 @@ def test_a_rebuild_works_its_digests_out_in_two_processes_and_redoes_only_the_ed
     # Its page, and the feeds that carry its full text (its tag's: the site's carry newer posts)
     assert sorted(again.rendered_paths) == ["posts/bulk-075/", "tags/t5/atom.xml",
                                             "tags/t5/feed.xml"]
+
+
+def test_a_first_build_with_a_helper_drawing_its_cards_is_the_one_process_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build in two processes has a third draw the cards while it plans the site
+    (see ``build._ahead``): the same site as one process builds, and no folder left."""
+    monkeypatch.setattr(build_module, "AHEAD_MINIMUM", 20)
+    options = _bulk_site(tmp_path, 80, "2025-09", 5, "Some words.\n")
+    stale = tmp_path / ".output.cards-killed"  # left by a build that was killed
+    stale.mkdir()
+    (stale / "0123.part").write_bytes(b"half a card")
+    started = []
+    real = build_module._ahead
+
+    def ahead(*args: Any) -> Any:
+        started.append(real(*args))
+        return started[-1]
+
+    monkeypatch.setattr(build_module, "_ahead", ahead)
+    build(options, now=NOW)
+    assert started and started[0] is not None  # a helper was drawing
+    alone = replace(options, output_dir=tmp_path / "alone", processes=1)
+    build(alone, now=NOW)
+    assert len(started) == 1  # one process: no helper
+    made, expected = tree(options.output_dir), tree(alone.output_dir)
+    assert made == expected
+    assert sum(name.startswith("cards/") for name in made) > 80
+    assert not list(tmp_path.glob(".output.cards-*"))
+
+
+def test_a_card_drawn_ahead_is_linked_into_the_tree_and_any_other_drawn(
+        tmp_path: Path) -> None:
+    specs = [CardSpec(title=f"Card {n}", campaign="Equity", site="Metro", color="#0b5394")
+             for n in range(3)]
+    ahead = tmp_path / "ahead"
+    draw_ahead(specs[:2], ahead)
+    jobs = [Job(f"cards/{card_key(spec)}.png", "card", "share card",
+                context=(("spec", spec),)) for spec in specs]
+    work = tmp_path / "work"
+    write = build_module._write_slice(jinja2.Environment(), work, [], None, True, ahead)
+    assert write(jobs) == [None, None, None]
+    for spec, job in zip(specs, jobs, strict=True):
+        made = work / job.path
+        assert made.read_bytes() == render_card(spec)
+        linked = (ahead / made.name).exists()
+        assert linked == (spec in specs[:2])
+        assert made.stat().st_nlink == (2 if linked else 1)  # the helper's file itself
+    assert sorted(p.name for p in ahead.iterdir()) == sorted(
+        f"{card_key(spec)}.png" for spec in specs[:2])  # no part-written file left
 
 
 def test_an_empty_output_folder_made_by_hand_is_no_obstacle(tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""Helper processes (``workers.alongside``): run beside the build, stopped when it is done."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.workers import alongside
+
+
+def _wait_for(path: Path, seconds: float = 10.0) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text():
+            return path.read_text()
+        time.sleep(0.01)
+    raise AssertionError(f"{path} never appeared")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_helper_runs_in_another_process_and_is_stopped_when_the_block_ends(
+        tmp_path: Path) -> None:
+    said = tmp_path / "pid"
+
+    def forever() -> None:
+        said.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+
+    with alongside(forever) as helper:
+        pid = int(_wait_for(said))
+        assert pid == helper.pid != os.getpid()
+        assert not _gone(pid)
+        helper.step_back()  # it now runs only on a core nothing else wants
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 19
+    assert _gone(pid)  # stopped and waited for: no zombie either
+
+
+def test_a_failing_helper_is_silent_and_an_error_in_the_block_still_stops_it(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    def fails() -> None:
+        raise RuntimeError("the helper broke")
+
+    with alongside(fails):
+        time.sleep(0.1)
+    assert "the helper broke" not in capfd.readouterr().err
+
+    said = tmp_path / "pid"
+
+    def forever() -> None:
+        said.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+
+    with pytest.raises(KeyError), alongside(forever):
+        pid = int(_wait_for(said))
+        raise KeyError("the build failed")
+    assert _gone(pid)
