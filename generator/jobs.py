@@ -210,10 +210,10 @@ class Planner:
 
     def article_cards(self) -> list[CardSpec]:
         """The cards of every post and page, in the order of their paths, as the plan will
-        ask for them (the rest of the site is not planned)."""
+        ask for them (the rest of the site is not planned, and no job is kept)."""
         for lang in self.site.languages:
             for _ in self.articles(lang):
-                pass
+                self.planned.clear()
         return [spec for _, spec in sorted(self.cards.items())]
 
     def card_jobs(self) -> Iterator[Job]:
