@@ -69,14 +69,16 @@ _PIECES = ["word", "Word", " ", "\n", "\n\n", "  \n", "\t", "\r\n", "*", "**", "
            "&amp;", "&#35;", "|", " | ", "---", "===", "# ", "## ", "> ", "> tweet: ", "1. ",
            "[TOC]", "- ", ":", ": ", "{", "}", "{: #id}", "[^1]", "[^1]: note",
            "*[HTML]: Hyper Text", "HTML", "    code", "```", "!", "@", "é", "😀",
-           '<div markdown="1">', "</div>"]
+           '<div markdown="1">', "</div>", "\n#", "\n  #", "\n=", "\n-", "\n---", "\n   -",
+           "\n    ***", "* * *", "_ _ _", "\n: ", "\n   : ", "  > ", "\n>", "-", "__"]
 
 
 def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A body is converted without the Markdown steps whose marks it lacks, and a run of
-    text without the patterns it cannot match: the HTML must be exactly what Python-Markdown
-    with every step makes, whatever the mix of marks."""
+    """A body is converted without the Markdown steps whose marks it lacks, a run of text
+    without the patterns it cannot match, and a block without the block tests it cannot
+    pass: the HTML must be exactly what Python-Markdown with every step makes, whatever the
+    mix of marks."""
     import random
 
     from generator import markup
@@ -91,7 +93,13 @@ def test_leaving_out_steps_a_body_cannot_use_changes_nothing(
     passed = sum(getattr(md.treeprocessors["inline"], "passed", -10**6)
                  for md in fast._converters.values())
     assert passed > 1000, "runs of text skip the patterns they cannot match"
+    skipped = {name: sum(getattr(md.parser.blockprocessors[name].test, "passed", -10**6)
+                         for md in fast._converters.values()
+                         if name in md.parser.blockprocessors)
+               for name, _ in markup._BLOCK_NEEDS}
+    assert min(skipped.values()) > 100, f"blocks skip the tests they cannot pass: {skipped}"
     monkeypatch.setattr(markup, "_MARKS", ())
+    monkeypatch.setattr(markup, "_BLOCK_NEEDS", ())
     monkeypatch.setattr(markup, "_QuickInline", InlineProcessor)  # Python-Markdown's own
     full = Markup(tmp_path)
     for body, rendered in zip(bodies, made, strict=True):
