@@ -248,6 +248,13 @@ _MARKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("block", "deflist", (":",)),
     ("block", "table", ("|",)),
     ("tree", "attr_list", ("{",)),
+    ("tree", "unescape", ("\\",)),  # what it restores is made from backslash escapes alone
+    ("tree", "footnote", ("[^",)),
+    ("tree", "footnote-duplicate", ("[^",)),
+    ("tree", "abbr", ("*[",)),
+    ("pre", "fenced_code_block", ("```", "~~~")),
+    ("pre", "html_block", ("<",)),
+    ("post", "footnote", ("[^",)),
     ("toc-marker", "toc", ("[TOC]",)),  # the table of contents is only looked for
 )
 _CONVERTERS = 24  # converters kept per process, each for one mix of marks
@@ -334,11 +341,8 @@ def _no_toc_div(_tokens: object) -> ET.Element:
 
 
 def _registry(md: markdown.Markdown, kind: str) -> Any:
-    if kind == "inline":
-        return md.inlinePatterns
-    if kind == "block":
-        return md.parser.blockprocessors
-    return md.treeprocessors
+    return {"inline": md.inlinePatterns, "block": md.parser.blockprocessors,
+            "pre": md.preprocessors, "post": md.postprocessors}.get(kind, md.treeprocessors)
 
 
 class Markup:
