@@ -49,7 +49,7 @@ from .incremental import (
 )
 from .jobs import Job, Planner
 from .markup import Rendered
-from .output import SiteWriter, cards_folder, first_build, link_or_put, put
+from .output import SiteWriter, cards_folder, first_build, move_or_put, put
 from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
@@ -256,7 +256,7 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
                  ahead: Path | None = None) -> Callable[[Sequence[Job]], list[str | None]]:
     """Make and write each job; with ``digest``, return the jobs' digests, else None each.
     ``new``: ``tmp`` was empty (see ``put``). ``ahead``: cards drawn there already are
-    linked into ``tmp``, not drawn."""
+    moved into ``tmp``, not drawn."""
     def run(jobs: Sequence[Job]) -> list[str | None]:
         cards = CardCache(card_folders)
         digests: list[str | None] = []
@@ -282,7 +282,7 @@ def _drawn_ahead(job: Job, ahead: Path, target: Path) -> bool:
     """Put the card a helper drew into ``ahead`` at ``target``; False if it has not (yet)."""
     spec = dict(job.context)["spec"]
     assert isinstance(spec, CardSpec)
-    return link_or_put(ahead / f"{card_key(spec)}.png", target)
+    return move_or_put(ahead / f"{card_key(spec)}.png", target)
 
 
 def build(options: BuildOptions, *, now: datetime | None = None,

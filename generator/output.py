@@ -105,17 +105,17 @@ def _link_or_copy(source: str, target: str) -> None:
         shutil.copyfile(source, target)
 
 
-def link_or_put(source: Path, target: Path) -> bool:
-    """Give the finished file ``source`` the name ``target`` in a work tree (copied where it
-    cannot be linked); False when there is no ``source``."""
+def move_or_put(source: Path, target: Path) -> bool:
+    """Move the finished file ``source`` to ``target`` in a work tree (copied where it cannot
+    be moved); False when there is no ``source``."""
     try:
-        os.link(source, target)
+        source.replace(target)
     except FileNotFoundError:
         if not source.exists():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(source, target)
-    except OSError:  # another file system, or no hard links there
+        source.replace(target)
+    except OSError:  # another file system
         try:
             data = source.read_bytes()
         except FileNotFoundError:
@@ -173,7 +173,7 @@ def first_build(output_dir: Path) -> bool:
 
 def cards_folder(output_dir: Path) -> Path:
     """A new hidden folder beside ``output_dir`` (so on its file system: a file made there
-    can be linked into the work tree) for cards drawn ahead of the build; removed by the
+    can be moved into the work tree) for cards drawn ahead of the build; removed by the
     build, or by the next one to make such a folder if this one is killed."""
     output_dir = output_dir.resolve()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
