@@ -56,7 +56,7 @@ from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
-from .workers import Helper, alongside, cpu_count, map_slices, wait_for_background
+from .workers import alongside, cpu_count, map_slices, wait_for_background
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -451,7 +451,7 @@ def _digest(job: Job, salt: str, prints: Fingerprints, known: JobDigests | None)
 def _update(options: BuildOptions, env: jinja2.Environment, jobs: Sequence[Job], salt: str,
             salts: dict[str, str], prints: Fingerprints, say: Progress, processes: int,
             stamp: str, facts: dict[str, Any], known: JobDigests | None = None,
-            ahead: Ahead | None = None) -> list[Job]:
+            ahead: Path | None = None) -> list[Job]:
     """Make the files whose digest changed in a work tree and swap it in; the jobs made.
     ``ahead``: where a helper is drawing cards for a first build (see ``_draw_ahead``)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -503,23 +503,16 @@ def _digests(jobs: Sequence[Job], digest_of: Callable[[Job], str], processes: in
                       minimum=DIGESTS_PER_PROCESS)
 
 
-@dataclass(frozen=True)
-class Ahead:
-    """Cards a helper process draws into ``folder`` ahead of the writing."""
-
-    folder: Path
-    helper: Helper
-
-
 def _ahead(options: BuildOptions, helpers: contextlib.ExitStack,
-           draw: Callable[[Path], None]) -> Ahead | None:
+           draw: Callable[[Path], None]) -> Path | None:
     """On a first build, start ``draw`` in a helper process (see ``alongside``), stopped
-    with ``helpers``. None when there is an output already."""
+    with ``helpers``; the folder it draws into. None when there is an output already."""
     if not first_build(options.output_dir):
         return None
     folder = cards_folder(options.output_dir)
     helpers.callback(shutil.rmtree, folder, ignore_errors=True)  # after the helper stops
-    return Ahead(folder, helpers.enter_context(alongside(functools.partial(draw, folder))))
+    helpers.enter_context(alongside(functools.partial(draw, folder)))
+    return folder
 
 
 def _draw_ahead(site: Site, themes: Sequence[Path], live: bool,
@@ -581,11 +574,11 @@ def _recalled(options: BuildOptions, note: dict[str, Any], problems: list[Proble
 
 def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: list[Job],
            processes: int, digest: Callable[[Job], str] | None = None, *, new: bool = False,
-           ahead: Ahead | None = None) -> list[tuple[Job, str]]:
+           ahead: Path | None = None) -> list[tuple[Job, str]]:
     """Make every file that changed, spread over the processes; with ``digest``, each job
     and its digest (worked out in the processes too). ``new``: ``work`` is a new, empty
-    tree, and there is no output/ to find cards in. ``ahead``: a helper is drawing cards,
-    in the order of their paths."""
+    tree, and there is no output/ to find cards in. ``ahead``: the folder a helper is
+    drawing cards into, in the order of their paths."""
     # Cards are the slowest jobs: deal them out evenly among the processes. With a helper
     # drawing them, each process comes to its cards last, from the other end of the
     # helper's order: by then most are drawn, and the two meet at a card or two.
@@ -599,9 +592,6 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
         else []
-    if ahead is not None:  # the writers now keep every core busy
-        ahead.helper.step_back()
-    digests = map_slices(_write_slice(env, work, folders, digest, new,
-                                      ahead.folder if ahead else None), todo, processes,
+    digests = map_slices(_write_slice(env, work, folders, digest, new, ahead), todo, processes,
                          minimum=150)
     return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

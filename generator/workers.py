@@ -124,31 +124,19 @@ def wait_for_background() -> None:
         os.waitpid(_pending.pop(), 0)
 
 
-class Helper:
-    """A process started by ``alongside``."""
-
-    def __init__(self, pid: int | None) -> None:
-        self.pid = pid
-
-    def step_back(self) -> None:
-        """From now on, let it run only on a core nothing else of the build wants."""
-        if self.pid is not None:
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, self.pid, 19)
-
-
 @contextlib.contextmanager
-def alongside(fn: Callable[[], None]) -> Iterator[Helper]:
+def alongside(fn: Callable[[], None]) -> Iterator[int | None]:
     """Run ``fn`` in a forked process while the block runs, and stop it when the block ends,
     finished or not: for work that only gives the block a head start (drawing share cards
     while the main process plans the site, say), so none of it may be waited for or relied
-    on. Its failures are silent. Where there is no fork, nothing is run."""
+    on. Its failures are silent. The block is given the helper's process id; where there is
+    no fork, nothing is run (and it is given None)."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield Helper(None)
+        yield None
         return
     pid = _fork(fn)
     try:
-        yield Helper(pid)
+        yield pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
