@@ -355,6 +355,18 @@ def test_a_first_build_with_a_helper_drawing_its_cards_is_the_one_process_build(
     assert not list(tmp_path.glob(".output.cards-*"))
 
 
+def test_a_first_build_that_fails_while_its_helper_draws_leaves_nothing_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "AHEAD_MINIMUM", 20)
+    options = _bulk_site(tmp_path, 60, "2025-10", 3, "Some words.\n")
+    (tmp_path / "themes" / "custom" / "templates" / "tag.html").write_text(
+        '{% extends "base.html" %}{% block content %}{{ listing.nothing.here }}{% endblock %}')
+    with pytest.raises(BuildError, match=r"tag\.html"):
+        build(options, now=NOW)
+    assert not options.output_dir.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "content", "themes"]
+
+
 def test_a_card_drawn_ahead_is_moved_into_the_tree_and_any_other_drawn(
         tmp_path: Path) -> None:
     specs = [CardSpec(title=f"Card {n}", campaign="Equity", site="Metro", color="#0b5394")
