@@ -298,9 +298,8 @@ class CardCache:
 
 
 def draw_ahead(specs: Sequence[CardSpec], folder: Path) -> None:
-    """Draw cards into ``folder`` as ``<card_key>.png``, in the order given, for a
-    ``CardCache`` with that folder to find (a head start, see ``build``). Each file appears
-    whole or not at all."""
+    """Draw cards into ``folder`` as ``<card_key>.png``, in the order given, for the build
+    to take (a head start: see ``build._ahead``). Each file appears whole or not at all."""
     folder.mkdir(parents=True, exist_ok=True)
     fonts = FontBook()
     for spec in specs:
