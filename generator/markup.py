@@ -352,11 +352,28 @@ class Markup:
         self._content_dir = content_dir
         self._state = _DocState()
         self._converters: dict[frozenset[tuple[str, str]], markdown.Markdown] = {}
+        self._by_absent: dict[int, markdown.Markdown] = {}  # the same, by the marks absent
+        self._marks = tuple(sorted({mark for _, _, marks in _MARKS for mark in marks}))
 
     def _converter(self, body: str) -> markdown.Markdown:
         """A converter with only the inline patterns whose marks occur in ``body``."""
-        unused = frozenset((kind, name) for kind, name, marks in _MARKS
-                           if not any(mark in body for mark in marks))
+        # Each mark is looked for once (several steps share one), as one bit of a number:
+        # 10 µs a post instead of 70.
+        absent = 0
+        for bit, mark in enumerate(self._marks):
+            if mark not in body:
+                absent |= 1 << bit
+        md = self._by_absent.get(absent)
+        if md is None:
+            if len(self._by_absent) >= 1 << 12:
+                self._by_absent.clear()
+            md = self._by_absent[absent] = self._made(frozenset(
+                (kind, name) for kind, name, marks in _MARKS
+                if all(absent >> self._marks.index(mark) & 1 for mark in marks)))
+        return md
+
+    def _made(self, unused: frozenset[tuple[str, str]]) -> markdown.Markdown:
+        """The converter without the steps ``unused``, made on first use."""
         md = self._converters.get(unused)
         if md is None and len(self._converters) >= _CONVERTERS:
             unused = frozenset()  # an unusual mix of marks: the converter with every step
