@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -34,10 +34,12 @@ def cpu_count() -> int:
 
 def _die_with_parent() -> None:
     """Ask Linux to stop this worker if the build is killed, so no orphan keeps writing."""
-    name = ctypes.util.find_library("c")
-    if name is not None and hasattr(signal, "SIGKILL"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(name).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if sys.platform != "linux":
+        return
+    pr_set_pdeathsig = 1
+    # The C library's prctl, from the symbols already loaded (ctypes.util.find_library
+    # would run ldconfig: ~2 ms in every worker).
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _child(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], conn: Connection) -> None:

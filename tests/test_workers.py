@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -21,11 +22,13 @@ def _wait_for(path: Path, seconds: float = 10.0) -> str:
 
 
 def _gone(pid: int) -> bool:
+    """No such process, or one that has ended and waits to be reaped (a zombie)."""
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (ProcessLookupError, FileNotFoundError):
         return True
-    return False
+    return state == "Z"
 
 
 def test_a_helper_runs_in_another_process_and_is_stopped_when_the_block_ends(
@@ -64,3 +67,29 @@ def test_a_failing_helper_is_silent_and_an_error_in_the_block_still_stops_it(
         pid = int(_wait_for(said))
         raise KeyError("the build failed")
     assert _gone(pid)
+
+
+def test_a_helper_stops_when_the_build_is_killed(tmp_path: Path) -> None:
+    """A killed build has no clean-up: Linux stops its helpers (PR_SET_PDEATHSIG)."""
+    said = tmp_path / "pid"
+
+    def forever() -> None:
+        said.write_text(str(os.getpid()))
+        while True:
+            time.sleep(0.01)
+
+    build = os.fork()
+    if build == 0:  # the "build": starts a helper, then is killed while it runs
+        try:
+            with alongside(forever):
+                time.sleep(60)
+        finally:
+            os._exit(0)
+    helper = int(_wait_for(said))
+    assert not _gone(helper)
+    os.kill(build, signal.SIGKILL)
+    os.waitpid(build, 0)
+    deadline = time.monotonic() + 10
+    while not _gone(helper) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _gone(helper)
