@@ -290,7 +290,7 @@ class _QuickInline(InlineProcessor):
 def _underlined(block: str) -> bool:
     """Its second line starts with "=" or "-" (a setext heading's underline)."""
     end = block.find("\n")
-    return end >= 0 and block[end + 1:end + 2] in ("=", "-") and len(block) > end + 1
+    return end >= 0 and block[end + 1:end + 2] in ("=", "-")
 
 
 _RULE_START = re.compile(r"\n {0,3}[-_*]")  # a line that may start a thematic break
@@ -358,9 +358,9 @@ class Markup:
         self._marks = tuple(sorted({mark for _, _, marks in _MARKS for mark in marks}))
 
     def _converter(self, body: str) -> markdown.Markdown:
-        """A converter with only the inline patterns whose marks occur in ``body``."""
+        """A converter with only the steps whose marks occur in ``body``."""
         # Each mark is looked for once (several steps share one), as one bit of a number:
-        # 10 µs a post instead of 70.
+        # 35 µs a post instead of 74.
         absent = 0
         for bit, mark in enumerate(self._marks):
             if mark not in body:
