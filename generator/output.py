@@ -51,6 +51,20 @@ def check_replaceable(output_dir: Path) -> None:
                               "another --output, or empty the folder yourself")])
 
 
+def make_parent(output_dir: Path) -> None:
+    """Make the folder ``output_dir`` goes in; a BuildError that says why it cannot be."""
+    try:
+        output_dir.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise BuildError([Problem(output_dir, None, (
+            f"{exc.filename or output_dir.parent} is a file, so the output cannot go in it; "
+            "choose another --output"))]) from exc
+    except OSError as exc:
+        raise BuildError([Problem(output_dir, None, (
+            f"cannot make the folder the output goes in ({exc.strerror or exc}: "
+            f"{exc.filename or output_dir.parent}); choose another --output"))]) from exc
+
+
 def build_id(tree: Path) -> str | None:
     """The build a tree holds, from its marker; None when unknown, dirty or not ours."""
     try:
@@ -176,7 +190,7 @@ def cards_folder(output_dir: Path) -> Path:
     can be moved into the work tree) for cards drawn ahead of the build; removed by the
     build, or by the next one to make such a folder if this one is killed."""
     output_dir = output_dir.resolve()
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(output_dir)
     for leftover in output_dir.parent.glob(f".{output_dir.name}.cards-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.cards-", dir=output_dir.parent))
@@ -189,7 +203,7 @@ class SiteWriter:
         self.output_dir = output_dir.resolve()
         self.trees = cache_dir / "trees"
         check_replaceable(self.output_dir)
-        self.output_dir.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(self.output_dir)
         _remove_leftovers(self.output_dir)
         self.spare = _spare_of(self.output_dir)
         self.expected: dict[PurePosixPath, str] = {}

@@ -644,6 +644,19 @@ def test_every_site_yaml_problem_in_one_run(site: Site) -> None:
 
 # -- the output folder ---------------------------------------------------------------------
 
+def test_output_under_a_file_is_a_located_error(site: Site, run_cli: RunCli) -> None:
+    notes = site.root / "notes.txt"
+    notes.write_text("keep me")
+    result = run_cli(["build", "--content", str(site.content), "--output",
+                      str(notes / "site")], site.root)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"notes.txt/site: {notes} is a file, so the output cannot go in it; "
+        "choose another --output")
+    assert "Traceback" not in result.err
+    assert notes.read_text() == "keep me"
+
+
 def test_output_folder_not_made_by_us_is_refused(site: Site, run_cli: RunCli) -> None:
     thesis = site.root / "thesis"
     write_tree(thesis, {"chapter-1.txt": "do not delete", "notes/a.md": "# notes"})
