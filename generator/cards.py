@@ -26,7 +26,7 @@ import PIL
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from .colors import AA_TEXT, contrast, readable_on
-from .png import SIGNATURE, Backdrop
+from .png import PAD, SIGNATURE, Backdrop
 
 logger = logging.getLogger(__name__)
 
@@ -223,9 +223,9 @@ def render_card(spec: CardSpec, fonts: FontBook | None = None) -> bytes:
     """The card as deterministic PNG bytes, 1200x630, a 16-colour palette."""
     fonts = fonts or FontBook()
     backdrop = _chrome(spec, fonts)
-    image = backdrop.image.copy()
+    canvas = backdrop.canvas()
     title = _set_text(spec.title, fonts, spec.lang, TITLE_BOX, TITLE_SIZES, TITLE_MAX_LINES)
-    return backdrop.encode(image, _draw_block(image, title, fonts, TEXT))
+    return backdrop.encode(canvas, _draw_block(canvas, title, fonts, TEXT, dx=PAD))
 
 
 def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
@@ -351,31 +351,31 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     return Block(size, placed, baselines, truncated, tag, rtl)
 
 
-def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int
+def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int, dx: int = 0
                 ) -> tuple[int, int]:
-    """Blend the block's text into the palette image as coverage towards index ``ink``; the
-    rows drawn on (from, to), perhaps more."""
+    """Blend the block's text into the palette image, ``dx`` pixels to the right, as coverage
+    towards index ``ink``; the rows drawn on (from, to), perhaps more."""
     draw = ImageDraw.Draw(image)
     rows = (image.size[1], 0)
     for line, baseline in zip(block.lines, block.baselines, strict=True):
         for run in line:
             if run.face in (LATIN, LATIN_REGULAR) and not run.rtl:
-                top, bottom = _draw_words(image, run, fonts, block, round(baseline), ink)
+                top, bottom = _draw_words(image, run, fonts, block, round(baseline), ink, dx)
                 rows = (min(rows[0], top), max(rows[1], bottom))
                 continue
             rows = (0, image.size[1])  # shaped text: not worth finding its box
             font = fonts.font(run.face, block.size)
             if fonts.raqm:
-                draw.text((run.x, baseline), run.text, fill=ink, font=font, anchor="ls",
+                draw.text((run.x + dx, baseline), run.text, fill=ink, font=font, anchor="ls",
                           direction="rtl" if run.rtl else "ltr", language=block.lang)
             else:  # no bidi engine: right-to-left runs are drawn reversed, unshaped
                 text = "".join(reversed(_clusters(run.text))) if run.rtl else run.text
-                draw.text((run.x, baseline), text, fill=ink, font=font, anchor="ls")
+                draw.text((run.x + dx, baseline), text, fill=ink, font=font, anchor="ls")
     return rows
 
 
 def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, baseline: int,
-                ink: int) -> tuple[int, int]:
+                ink: int, dx: int) -> tuple[int, int]:
     """A left-to-right Latin run, word by word from the rasterised-word memo: words need no
     shaping across a space, and most headline words recur from card to card. The rows
     drawn on (from, to)."""
@@ -384,7 +384,7 @@ def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, bas
     for word in run.text.split(" "):
         if word:
             mask, left, top = fonts.word(word, run.face, block.size)
-            image.paste(ink, (round(x) + left, baseline + top), mask)
+            image.paste(ink, (round(x) + left + dx, baseline + top), mask)
             rows = (min(rows[0], baseline + top), max(rows[1], baseline + top + mask.size[1]))
         x += fonts.length(word + " ", run.face, block.size, rtl=False, lang=block.lang)
     return rows

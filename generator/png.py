@@ -3,12 +3,14 @@
 Every share card of a campaign has the same colours, campaign line and band; only the
 headline's rows change. ``Backdrop`` compresses the backdrop once, in bands of rows, each
 band by a fresh compressor ending with a full flush: a band's compressed bytes depend on its
-rows alone and refer to nothing before them. ``Backdrop.encode`` finds the rows an image
-changed, compresses their bands together the same way and splices in the backdrop's other
-bands; the checksum is put together from the bands' own. The result is an ordinary PNG
-(IHDR, PLTE, one IDAT, IEND) that any decoder reads. Pillow writes the same pixels but
-deflates every row of every card with zlib, several times slower. Deflate is ISA-L's
-(``isal``): several times zlib's speed at its fastest level.
+rows alone and refer to nothing before them. Cards are drawn on ``Backdrop.canvas()``, the
+backdrop with two columns of index 0 on the left: packed two pixels a byte, those make each
+row's PNG filter byte, so a row's scanline is the canvas's own bytes, read in one C call.
+``Backdrop.encode`` finds the rows an image changed, compresses their bands together the
+same way and splices in the backdrop's other bands; the checksum is put together from the
+bands' own. The result is an ordinary PNG (IHDR, PLTE, one IDAT, IEND) that any decoder
+reads. Pillow writes the same pixels but deflates every row of every card with zlib, several
+times slower. Deflate is ISA-L's (``isal``): several times zlib's speed at its fastest level.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 BAND_ROWS = 16
+PAD = 2  # columns of index 0 left of the image on a canvas: each row's filter byte (0, none)
 _ADLER_BASE = 65521
 _ZLIB_HEADER = b"\x78\x01"  # deflate, 32 KB window, fastest level; (0x7801 % 31 == 0)
 
@@ -31,14 +34,14 @@ class Backdrop:
     def __init__(self, image: Image.Image) -> None:
         if image.mode != "P":
             raise ValueError(f"a backdrop must be a palette image, got mode {image.mode}")
-        self.image = image
         self.size = image.size
         palette = image.getpalette() or []
         if len(palette) > 48:
             raise ValueError("a backdrop has at most 16 colours")
         self._head = _chunk(b"IHDR", struct.pack(">IIBBBBB", *image.size, 4, 3, 0, 0, 0))
         self._head += _chunk(b"PLTE", bytes(palette))
-        self._plain = _scanlines(image, 0, image.size[1])
+        self._canvas = _padded(image)
+        self._plain = _scanlines(self._canvas, 0, image.size[1])
         self._band = (1 + (image.size[0] + 1) // 2) * BAND_ROWS  # bytes in a band
         bands = [self._plain[i:i + self._band] for i in range(0, len(self._plain), self._band)]
         self._packed = [_pack(band) for band in bands]
@@ -52,11 +55,22 @@ class Backdrop:
             self._after.insert(0, (_adler_combine(isal_zlib.adler32(band), adler, length),
                                    len(band) + length))
 
+    def canvas(self) -> Image.Image:
+        """A copy of the backdrop to draw on, ``PAD`` columns wider: the image's pixel (x, y)
+        is the canvas's (x + PAD, y). Whatever is drawn left of x = 0 is lost, as it would be
+        on the image."""
+        return self._canvas.copy()
+
     def encode(self, image: Image.Image, rows: tuple[int, int] | None = None) -> bytes:
-        """``image`` (same size and palette as the backdrop) as PNG bytes; ``rows``: the
-        only rows (from, to) where it may differ from the backdrop, if known."""
-        if image.size != self.size or image.mode != "P":
+        """``image`` (same size and palette as the backdrop, or drawn on its ``canvas()``)
+        as PNG bytes; ``rows``: the only rows (from, to) where it may differ from the
+        backdrop, if known. A canvas's ``PAD`` columns are set back to index 0."""
+        if image.mode != "P" or image.size not in (self.size, self._canvas.size):
             raise ValueError("the image must match the backdrop's size and mode")
+        if image.size == self.size:
+            image = _padded(image)
+        else:
+            image.paste(0, (0, 0, PAD, self.size[1]))
         height, plain, band = self.size[1], self._plain, self._band
         # Only the bands that hold changed rows are read from the image and compared.
         first, end = 0, -(-height // BAND_ROWS)
@@ -109,16 +123,22 @@ def _pack(rows: bytes) -> bytes:
 _FINISH = _packer().flush(isal_zlib.Z_FINISH)  # the final, empty block
 
 
-def _scanlines(image: Image.Image, top: int, bottom: int) -> bytes:
-    """PNG scanlines of rows ``top`` to ``bottom``: each a filter byte 0, then two pixels a
-    byte. Two pixels of index 0 put in front of each row make that byte, in one C call."""
+def _padded(image: Image.Image) -> Image.Image:
+    """The image on a canvas ``PAD`` columns of index 0 wider, with its palette."""
+    canvas = Image.new("P", (image.size[0] + PAD, image.size[1]), 0)
+    canvas.paste(image, (PAD, 0))
+    canvas.putpalette(image.getpalette() or [])
+    return canvas
+
+
+def _scanlines(canvas: Image.Image, top: int, bottom: int) -> bytes:
+    """PNG scanlines of a canvas's rows ``top`` to ``bottom``: each a filter byte 0 (the
+    pad's two pixels), then two pixels a byte."""
     if bottom <= top:
         return b""
-    width = image.size[0]
-    canvas = Image.new("P", (width + 2, bottom - top), 0)
-    whole = top == 0 and bottom == image.size[1]
-    canvas.paste(image if whole else image.crop((0, top, width, bottom)), (2, 0))
-    return canvas.tobytes("raw", "P;4")
+    whole = top == 0 and bottom == canvas.size[1]
+    return (canvas if whole else canvas.crop((0, top, canvas.size[0], bottom))).tobytes(
+        "raw", "P;4")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import Image, ImageDraw
 
-from generator.png import BAND_ROWS, Backdrop
+from generator.png import BAND_ROWS, PAD, Backdrop
 
 PALETTE = [v for i in range(16) for v in (i * 16, 255 - i * 16, (i * 40) % 256)]
 
@@ -45,6 +45,19 @@ def test_decodes_to_the_same_pixels_whichever_rows_changed(rows: tuple[int, ...]
         assert backdrop.encode(image, (max(0, min(rows) - 9), 77)) == backdrop.encode(image)
     else:
         assert backdrop.encode(image, (77, 0)) == backdrop.encode(image)
+
+
+def test_a_canvas_is_the_backdrop_padded_and_encodes_as_the_image_would() -> None:
+    base = backdrop_image()
+    backdrop = Backdrop(base)
+    image, canvas = base.copy(), backdrop.canvas()
+    assert canvas.size == (301 + PAD, 77) and canvas.getpalette() == base.getpalette()
+    assert canvas.crop((PAD, 0, 301 + PAD, 77)).tobytes() == base.tobytes()
+    ImageDraw.Draw(image).ellipse((-9, 20, 40, 60), fill=5)  # partly left of the image
+    ImageDraw.Draw(canvas).ellipse((-9 + PAD, 20, 40 + PAD, 60), fill=5)
+    data = backdrop.encode(canvas, (20, 61))
+    assert data == backdrop.encode(image)
+    assert decode(data).tobytes() == image.tobytes()
 
 
 def idat(data: bytes) -> bytes:
