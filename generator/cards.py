@@ -314,9 +314,10 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     left, right, top, bottom = box
     text = unicodedata.normalize("NFC", _SPACES.sub(" ", text).strip())
     chain = fonts.chain(lang, bold=bold)
-    if _SIMPLE.fullmatch(text) and fonts.covers(chain[0], text):
-        # Latin and its punctuation, all in the first face: each character is a cluster of
-        # that face (what the general path finds, character by character).
+    # Latin and its punctuation, all in the first face: each character is a cluster of that
+    # face (what the general path finds, character by character), and a line is one run.
+    simple = bool(_SIMPLE.fullmatch(text)) and fonts.covers(chain[0], text)
+    if simple:
         clusters = list(text)
         items = [(ch, chain[0]) for ch in text]
     else:
@@ -328,10 +329,15 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     if rtl and not fonts.raqm:
         logger.warning("card text %r is right-to-left but Pillow has no raqm (libfribidi): "
                        "drawn without shaping", text)
-    units = _break_units(items)
+    units = _simple_units(text, chain[0]) if simple else _break_units(items)
     tag = None if lang == "und" else lang
     factor = max((LINE_HEIGHT[f] for _, f in items), default=LINE_HEIGHT[LATIN])
-    natural = _width(_trim(items), fonts, sizes[0], tag) / sizes[0]  # one line, per px of size
+    if simple:  # the words' widths, which wrapping measures too (and other cards did)
+        natural = sum(_width(unit, fonts, sizes[0], tag, simple=True)
+                      for unit in [*units[:-1], _trim(units[-1])]) if units else 0.0
+    else:
+        natural = _width(_trim(items), fonts, sizes[0], tag)
+    natural /= sizes[0]  # one line, per px of size
     for size in sizes:
         line_height = size * factor
         fit = max(1, min(max_lines, int((bottom - top) // line_height)))
@@ -339,7 +345,7 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
         # exceeds all its lines together cannot fit: skip the costly wrap there.
         if natural * size > 1.05 * fit * (right - left) and size != sizes[-1]:
             continue
-        lines = _wrap(units, fonts, size, tag, right - left)
+        lines = _wrap(units, fonts, size, tag, right - left, simple=simple)
         if len(lines) <= fit or size == sizes[-1]:
             break
     truncated = len(lines) > fit
@@ -347,7 +353,8 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
         lines = [*lines[:fit - 1], _with_ellipsis(lines[fit - 1], fonts, size, tag, right - left)]
     block_top = top + ((bottom - top) - len(lines) * line_height) / 2
     baselines = tuple(block_top + (i + 0.5) * line_height + size * 0.36 for i in range(len(lines)))
-    placed = tuple(_place(line, fonts, size, tag, rtl, left, right) for line in lines)
+    placed = tuple(_place(line, fonts, size, tag, rtl, left, right, simple=simple and not rtl)
+                   for line in lines)
     return Block(size, placed, baselines, truncated, tag, rtl)
 
 
@@ -457,31 +464,52 @@ def _break_units(items: list[Item]) -> list[list[Item]]:
     return units
 
 
-def _width(items: list[Item], fonts: FontBook, size: int, lang: str | None) -> float:
+def _simple_units(text: str, face: str) -> list[list[Item]]:
+    """``_break_units`` of a simple text (see ``_set_text``): it has no CJK, no zero-width or
+    Ethiopic spaces, so breaks come only after spaces and hyphens."""
+    units: list[list[Item]] = []
+    start = 0
+    for i in range(1, len(text)):
+        ch, prev = text[i], text[i - 1]
+        if ch != " " and (prev == " " or (prev in "-\u2010" and ch.isalnum() and i - start > 1)):
+            units.append([(c, face) for c in text[start:i]])
+            start = i
+    if text:
+        units.append([(c, face) for c in text[start:]])
+    return units
+
+
+def _width(items: list[Item], fonts: FontBook, size: int, lang: str | None, *,
+           simple: bool = False) -> float:
+    """The advance width of ``items``; ``simple``: all in one face, left to right."""
+    if simple:
+        return fonts.length("".join(c for c, _ in items), items[0][1], size, rtl=False,
+                            lang=lang) if items else 0.0
     return sum(fonts.length(text, face, size, rtl=rtl, lang=lang)
                for text, face, rtl in _runs(items, False))
 
 
 def _wrap(units: list[list[Item]], fonts: FontBook, size: int, lang: str | None,
-          max_width: float) -> list[list[Item]]:
+          max_width: float, *, simple: bool = False) -> list[list[Item]]:
     """Greedy fill; a unit wider than a line is split between grapheme clusters."""
     lines: list[list[Item]] = []
     line: list[Item] = []
     width = 0.0
     for whole in units:
         unit, core = whole, _trim(whole)
-        core_width = _width(core, fonts, size, lang)
+        core_width = _width(core, fonts, size, lang, simple=simple)
         if line and width + core_width > max_width:
             lines.append(_trim(line))
             line, width = [], 0.0
         while not line and core_width > max_width and len(core) > 1:
             cut = next(i for i in range(len(core) - 1, 0, -1)
-                       if _width(core[:i], fonts, size, lang) <= max_width or i == 1)
+                       if _width(core[:i], fonts, size, lang, simple=simple) <= max_width
+                       or i == 1)
             lines.append(core[:cut])
             unit, core = unit[cut:], core[cut:]
-            core_width = _width(core, fonts, size, lang)
+            core_width = _width(core, fonts, size, lang, simple=simple)
         line.extend(unit)
-        width += _width(unit, fonts, size, lang)
+        width += _width(unit, fonts, size, lang, simple=simple)
     if _trim(line):
         lines.append(_trim(line))
     return lines
@@ -581,7 +609,16 @@ def _runs(items: list[Item], rtl: bool) -> list[tuple[str, str, bool]]:
 
 
 def _place(line: list[Item], fonts: FontBook, size: int, lang: str | None, rtl: bool,
-           left: int, right: int) -> tuple[Run, ...]:
+           left: int, right: int, *, simple: bool = False) -> tuple[Run, ...]:
+    if simple and line and line[-1][1] == line[0][1]:  # (an ellipsis may be in another face)
+        # One run from the left margin, drawn word by word (``_draw_words``): its width is
+        # those words' advances, measured while wrapping, not a new measure of the line.
+        text, face = "".join(c for c, _ in line), line[0][1]
+        words = text.split(" ")
+        width = sum(fonts.length(word + " ", face, size, rtl=False, lang=lang)
+                    for word in words[:-1]) + fonts.length(words[-1], face, size, rtl=False,
+                                                           lang=lang)
+        return (Run(text, face, False, float(left), width),)
     pieces = [(text, face, is_rtl, fonts.length(text, face, size, rtl=is_rtl, lang=lang))
               for text, face, is_rtl in _runs(line, rtl)]
     x = right - sum(p[3] for p in pieces) if rtl else float(left)
