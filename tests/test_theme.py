@@ -391,3 +391,48 @@ def test_print_hides_the_controls_and_prints_black_on_white(rules: list[Rule]) -
     assert (body["color"], body["background"]) == ("#000", "#fff")
     palette = dict(next(r for r in printed if r.selector == ":root").declarations)
     assert palette["--link"] == palette["--fg"] == "#000000"
+
+
+def test_templates_call_functions_as_jinja_itself_would() -> None:
+    """The build's context calls partials, cached functions and methods straight away; what
+    a template gets must be what Jinja's own context gives, marks and loops included."""
+    import functools
+
+    import jinja2
+
+    from generator.render import _Context
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def greet(self, other: str) -> str:
+            return f"{self.name} greets {other}"
+
+        @jinja2.pass_context
+        def page(self, ctx: jinja2.runtime.Context) -> str:
+            return f"{self.name} on {ctx['here']}"
+
+    def join(*parts: object, sep: str = "+") -> str:
+        return sep.join(map(str, parts))
+
+    @functools.lru_cache
+    def shout(text: str) -> str:
+        return text.upper()
+
+    def stop() -> str:
+        raise StopIteration
+
+    source = ("{% for i in [1, 2] %}{{ joined(i, sep='-') }} {{ here_of() }} "
+              "{{ shout(i|string) }} {{ who.greet('you') }} {{ who.page() }}|{% endfor %}"
+              "{% block b %}{{ joined('block') }} {{ here_of() }}{% endblock %}"
+              "{{ stop() is undefined }} {{ joined(ctx_free()) }}")
+    names = {"joined": functools.partial(join, "a"), "shout": shout, "who": Named("Ann"),
+             "here_of": jinja2.pass_context(functools.partial(lambda ctx: ctx["here"])),
+             "stop": functools.partial(stop), "ctx_free": lambda: "plain", "here": "/x/"}
+    expected = jinja2.Environment().from_string(source).render(names)
+    fast = jinja2.Environment()
+    fast.context_class = _Context
+    assert fast.from_string(source).render(names) == expected
+    assert expected == ("a-1 /x/ 1 Ann greets you Ann on /x/|a-2 /x/ 2 Ann greets you Ann on /x/|"
+                        "a+block /x/True a+plain")
