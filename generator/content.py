@@ -40,7 +40,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?
 _SLUG = re.compile(r"^[\w][\w-]*$", re.UNICODE)
 _LANG_SUFFIX = re.compile(r"^(.+)\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
-PARSE_VERSION = "3"  # bump when parsing changes, to refresh caches
+PARSE_VERSION = "4"  # bump when parsing changes, to refresh caches
 _HASHTAGS_BLANK = ("'hashtags' is empty; write hashtags without '#' (a '#' starts a comment), "
                    "like hashtags: [NASSP]")
 

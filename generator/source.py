@@ -34,6 +34,9 @@ class TextError(Exception):
 
 
 _UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+# Characters XML 1.0 forbids (so no feed can carry them) and HTML calls errors: invisible
+# control codes pasted from other programs. Tab, line ends and NUL are dealt with apart.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
@@ -64,8 +67,14 @@ def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise TextError("the file contains NUL characters, so it is not plain text (perhaps it "
                         "is saved as UTF-16); save it as UTF-8 text", line)
-    text = text.removeprefix("\ufeff")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    control = _CONTROL.search(text)
+    if control:
+        raise TextError(f"this line contains an invisible control character "
+                        f"(U+{ord(control.group()):04X}) that web pages and feeds cannot carry; "
+                        "delete it (retype the words around it if you cannot see it)",
+                        text[:control.start()].count("\n") + 1)
+    return text
 
 
 class _Loader(yaml.SafeLoader):

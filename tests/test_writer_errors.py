@@ -426,6 +426,16 @@ def test_file_with_nul_characters(site: Site) -> None:
         "(perhaps it is saved as UTF-16); save it as UTF-8 text"]
 
 
+def test_file_with_an_invisible_control_character(site: Site) -> None:
+    assert site.fail({"posts/x.md": post(GOOD) + "Body text.\n\nA bell\x07 rings.\n"}) == [
+        "content/posts/x.md:9: this line contains an invisible control character (U+0007) "
+        "that web pages and feeds cannot carry; delete it (retype the words around it if you "
+        "cannot see it)"]
+    assert site.fail({"site.yaml": SITE_YAML + "\x0c\n"})[0].startswith(
+        f"content/site.yaml:{SITE_YAML.count(chr(10)) + 1}: this line contains an "
+        "invisible control character (U+000C)")
+
+
 def test_site_yaml_that_is_not_utf8(site: Site) -> None:
     assert site.fail({"site.yaml": b"\xff\xfet\x00i\x00"}) == [
         "content/site.yaml:1: the file is saved as UTF-16 text; save it as UTF-8 in your "
