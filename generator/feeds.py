@@ -1,15 +1,23 @@
-"""RSS 2.0 and Atom 1.0 feeds out, written by feedgenerator (deterministic for the same site)."""
+"""RSS 2.0 and Atom 1.0 feeds: what a feed carries, written by the theme's templates.
+
+``feeds/rss.xml`` and ``feeds/atom.xml`` are Jinja templates like the pages' (autoescaped, so
+every text and the posts' HTML go in escaped), as Hugo's and Eleventy's feeds are: a theme may
+override them. A feed is given ``feed`` (its ``FeedSpec``) and ``updated``, the latest date
+among its entries (a fixed date for a feed with none), so the same site gives the same bytes.
+Dates are filtered by ``iso`` (RFC 3339, for Atom) or ``rfc822`` (for RSS); a writer's files
+cannot bring control characters, which XML forbids (see ``source.read_text``).
+"""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from types import MappingProxyType
 
-import feedgenerator
+import jinja2
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TEMPLATES = MappingProxyType({"rss": "feeds/rss.xml", "atom": "feeds/atom.xml"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,41 +45,8 @@ class FeedSpec:
     items: tuple[FeedItem, ...]
 
 
-class _Stable:
-    """Feeds with no entries get a fixed date instead of feedgenerator's ``now()``."""
-
-    items: list[dict[str, Any]]
-
-    def latest_post_date(self) -> datetime:
-        dates = [i["updateddate"] or i["pubdate"] for i in self.items]
-        return max((d for d in dates if d is not None), default=EPOCH)
-
-
-class _Atom(_Stable, feedgenerator.Atom1Feed):  # type: ignore[misc]
-    pass
-
-
-class _Rss(_Stable, feedgenerator.Rss201rev2Feed):  # type: ignore[misc]
-    pass
-
-
-def render_feed(spec: FeedSpec) -> bytes:
-    """The feed document as UTF-8 bytes."""
-    cls = _Atom if spec.fmt == "atom" else _Rss
-    feed = cls(title=spec.title, link=spec.link, description=spec.description or spec.title,
-               language=spec.lang, feed_url=spec.self_url, feed_guid=spec.self_url,
-               author_name=spec.author)
-    for item in spec.items:
-        feed.add_item(
-            title=item.title, link=item.link,
-            # RSS readers show <description>, so it carries the full post; Atom has both.
-            description=str(item.content) if spec.fmt == "rss"
-            else (item.summary or item.title),
-            content=str(item.content) if spec.fmt == "atom" else None,
-            unique_id=item.id, unique_id_is_permalink=True,
-            pubdate=item.published, updateddate=item.updated,
-            author_name=item.author or spec.author, categories=item.categories,
-        )
-    out = io.StringIO()
-    feed.write(out, "utf-8")
-    return out.getvalue().encode("utf-8")
+def render_feed(env: jinja2.Environment, spec: FeedSpec) -> bytes:
+    """The feed document as UTF-8 bytes, by the theme's template for its format."""
+    updated = max((item.updated for item in spec.items), default=EPOCH)
+    template = env.get_template(TEMPLATES[spec.fmt])
+    return template.render(feed=spec, updated=updated).encode("utf-8")

@@ -17,7 +17,7 @@ from .cache import Body
 from .cards import CardSpec, card_key
 from .config import Campaign, SiteConfig
 from .embeds import LINK_REL, EmbedFeed
-from .feeds import FeedItem, FeedSpec
+from .feeds import TEMPLATES, FeedItem, FeedSpec
 from .incremental import Fingerprints
 from .render import Catalogue, bind_links, direction
 from .sharing import Share
@@ -435,7 +435,7 @@ class Planner:
                     fmt=fmt, title=title, link=self.urls.absolute(listing.urls[0]),
                     self_url=self.urls.absolute(path), description=words.description,
                     lang=lang.lang, author=words.title, items=tuple(items[c.url] for c in cards)))
-                yield Job(path, "feed", f"{listing.kind} feed", feed=spec)
+                yield Job(path, "feed", f"{listing.kind} feed", TEMPLATES[fmt], feed=spec)
 
     def site_files(self, pages: Sequence[Job]) -> Iterator[Job]:
         """404.html, sitemap.xml, robots.txt and .nojekyll (after every page is planned)."""

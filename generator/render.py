@@ -6,6 +6,7 @@ the writer's rendered Markdown (``article.html``), bound here once by :func:`bin
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import re
 import string
@@ -197,6 +198,7 @@ def make_environment(cfg: SiteConfig, themes: Sequence[Path],
     env.filters.update(
         date=date,
         iso=lambda value: value.isoformat(),
+        rfc822=email.utils.format_datetime,  # RSS dates: English names, numeric offset
         readable_on=readable_on,
         og_locale=og_locale,
     )

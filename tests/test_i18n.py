@@ -8,6 +8,7 @@ Arabic site and reads what a reader, a search engine and a feed reader get.
 from __future__ import annotations
 
 import ast
+import email.utils
 import re
 import string
 import xml.etree.ElementTree as ET
@@ -462,6 +463,13 @@ def test_each_language_has_its_own_feeds(sample: Built, lang: str) -> None:
     assert all(sample.site_path(url).startswith(f"{lang}/posts/") for url in rss_links)
     campaign = ET.parse(sample.root / lang / "campaigns" / "sel" / "feed.xml").getroot()
     assert campaign.findtext("channel/language") == lang
+    # RSS dates are RFC 822's whatever the language: English names, a numeric offset.
+    for item in rss.iter("item"):
+        assert email.utils.parsedate_to_datetime(item.findtext("pubDate", "")).tzinfo
+        assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|"
+                            r"Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d [+-]\d{4}",
+                            item.findtext("pubDate", ""))
+        assert item.findtext("{http://purl.org/dc/elements/1.1/}creator")
 
 
 def test_page_titles_made_in_python_are_translated(sample: Built) -> None:

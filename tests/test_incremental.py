@@ -140,6 +140,26 @@ def test_edit_gives_a_clean_build(site: Site, kind: str, in_memory: bool) -> Non
     assert set(again.rendered_paths) <= rendered
 
 
+def test_a_feed_template_in_the_sites_theme_is_used_and_an_edit_renders_only_its_feeds(
+        site: Site) -> None:
+    from generator.render import DEFAULT_THEME
+
+    folder = site.root / "themes" / "custom" / "templates" / "feeds"
+    folder.mkdir()
+    default = (DEFAULT_THEME / "templates" / "feeds" / "atom.xml").read_text()
+    (folder / "atom.xml").write_text(default.replace(
+        "<updated>", "<rights>Public domain</rights>\n<updated>", 1))
+    first = site.build()
+    output = site.root / "output"
+    assert "<rights>Public domain</rights>" in (output / "atom.xml").read_text()
+    assert "<rights>" not in (output / "feed.xml").read_text()
+    rendered = set(first.rendered_paths)
+    assert "atom.xml" in rendered and all(p.endswith("atom.xml") for p in rendered), rendered
+    site.edit("themes/custom/templates/feeds/atom.xml", "Public domain", "CC BY 4.0")
+    assert set(site.build().rendered_paths) == rendered
+    assert tree(output) == site.clean()
+
+
 def test_added_and_removed_posts(site: Site) -> None:
     post = site.content / "posts" / "2026-03-12-new.md"
     post.write_text("---\ntitle: Brand new\ndate: 2026-03-12\ncampaign: equity\n---\nHello.\n")
