@@ -156,9 +156,12 @@ def measure(cmd: Sequence[str], cwd: Path, timeout: float, log: Path, *,
             env: Mapping[str, str] | None = None, quiet: float = 0, pss: bool = False) -> Run:
     """Run ``cmd`` to completion, its output in ``log``; BenchError if it fails or times out.
 
-    With ``quiet`` > 0, first wait up to that many seconds for a quiet machine; with ``pss``,
-    also follow the tree's PSS (which slows the command, see ``PSS_EVERY``).
+    Files written before (a fresh copy of the corpus, an edit) are flushed to disk first, so
+    the command does not share the disk with their write-back. With ``quiet`` > 0, then wait
+    up to that many seconds for a quiet machine; with ``pss``, also follow the tree's PSS
+    (which slows the command, see ``PSS_EVERY``).
     """
+    os.sync()
     wait_quiet(quiet)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
