@@ -402,6 +402,7 @@ def emoji_spans(text: str) -> tuple[tuple[int, int], ...]:
 # --- counting ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # fitting a post measures it, then keeps it: measured again
 def weighted_length(text: str) -> int:
     """The length X shows for ``text`` (at most 280 for a valid post)."""
     text = unicodedata.normalize("NFC", text)
