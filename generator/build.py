@@ -229,9 +229,7 @@ def clashes(jobs: Sequence[Job]) -> list[Problem]:
 def make_output(job: Job, env: jinja2.Environment, cards: CardCache) -> bytes:
     """The bytes of one output file."""
     if job.kind == "card":
-        spec = dict(job.context)["spec"]
-        assert isinstance(spec, CardSpec)
-        return cards.get(spec)
+        return cards.get(_card_spec(job))
     if job.kind == "page":
         return render_page(env, job.template, dict(job.context)).encode("utf-8")
     if job.kind == "feed":
@@ -278,11 +276,16 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
     return run
 
 
-def _drawn_ahead(job: Job, ahead: Path, target: Path) -> bool:
-    """Put the card a helper drew into ``ahead`` at ``target``; False if it has not (yet)."""
+def _card_spec(job: Job) -> CardSpec:
+    """What a card job's card shows (see ``Planner.card_jobs``)."""
     spec = dict(job.context)["spec"]
     assert isinstance(spec, CardSpec)
-    return move_or_put(ahead / f"{card_key(spec)}.png", target)
+    return spec
+
+
+def _drawn_ahead(job: Job, ahead: Path, target: Path) -> bool:
+    """Put the card a helper drew into ``ahead`` at ``target``; False if it has not (yet)."""
+    return move_or_put(ahead / f"{card_key(_card_spec(job))}.png", target)
 
 
 def build(options: BuildOptions, *, now: datetime | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,16 +32,19 @@ def _gone(pid: int) -> bool:
     return state == "Z"
 
 
-def test_a_helper_runs_in_another_process_and_is_stopped_when_the_block_ends(
-        tmp_path: Path) -> None:
-    said = tmp_path / "pid"
-
-    def forever() -> None:
+def _forever(said: Path) -> Callable[[], None]:
+    """A helper that writes its process id to ``said``, then runs until it is stopped."""
+    def run() -> None:
         said.write_text(str(os.getpid()))
         while True:
             time.sleep(0.01)
+    return run
 
-    with alongside(forever) as helper:
+
+def test_a_helper_runs_in_another_process_and_is_stopped_when_the_block_ends(
+        tmp_path: Path) -> None:
+    said = tmp_path / "pid"
+    with alongside(_forever(said)) as helper:
         pid = int(_wait_for(said))
         assert pid == helper != os.getpid()
         assert not _gone(pid)
@@ -57,13 +61,7 @@ def test_a_failing_helper_is_silent_and_an_error_in_the_block_still_stops_it(
     assert "the helper broke" not in capfd.readouterr().err
 
     said = tmp_path / "pid"
-
-    def forever() -> None:
-        said.write_text(str(os.getpid()))
-        while True:
-            time.sleep(0.01)
-
-    with pytest.raises(KeyError), alongside(forever):
+    with pytest.raises(KeyError), alongside(_forever(said)):
         pid = int(_wait_for(said))
         raise KeyError("the build failed")
     assert _gone(pid)
@@ -72,16 +70,10 @@ def test_a_failing_helper_is_silent_and_an_error_in_the_block_still_stops_it(
 def test_a_helper_stops_when_the_build_is_killed(tmp_path: Path) -> None:
     """A killed build has no clean-up: Linux stops its helpers (PR_SET_PDEATHSIG)."""
     said = tmp_path / "pid"
-
-    def forever() -> None:
-        said.write_text(str(os.getpid()))
-        while True:
-            time.sleep(0.01)
-
     build = os.fork()
     if build == 0:  # the "build": starts a helper, then is killed while it runs
         try:
-            with alongside(forever):
+            with alongside(_forever(said)):
                 time.sleep(60)
         finally:
             os._exit(0)
