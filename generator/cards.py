@@ -30,7 +30,7 @@ from .png import PAD, SIGNATURE, Backdrop
 
 logger = logging.getLogger(__name__)
 
-RENDERER_VERSION = "5"  # bump when a change here or in png.py alters an unchanged spec's bytes
+RENDERER_VERSION = "6"  # bump when a change here or in png.py alters an unchanged spec's bytes
 WIDTH, HEIGHT = 1200, 630
 FONT_DIR = Path(__file__).parent / "fonts"
 MARGIN = 72

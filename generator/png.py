@@ -10,12 +10,16 @@ row's PNG filter byte, so a row's scanline is the canvas's own bytes, read in on
 same way and splices in the backdrop's other bands; the checksum is put together from the
 bands' own. The result is an ordinary PNG (IHDR, PLTE, one IDAT, IEND) that any decoder
 reads. Pillow writes the same pixels but deflates every row of every card with zlib, several
-times slower. Deflate is ISA-L's (``isal``): several times zlib's speed at its fastest level.
+times slower. A card's own rows are deflated by ISA-L (``isal``): several times zlib's speed
+at its fastest level. The backdrop's bands, packed once a campaign, are deflated by zlib:
+its bytes depend on the rows alone (see ``_thorough``).
 """
 
 from __future__ import annotations
 
 import struct
+import zlib
+from collections.abc import Callable
 from typing import Any
 
 from isal import isal_zlib
@@ -44,7 +48,7 @@ class Backdrop:
         self._plain = _scanlines(self._canvas, 0, image.size[1])
         self._band = (1 + (image.size[0] + 1) // 2) * BAND_ROWS  # bytes in a band
         bands = [self._plain[i:i + self._band] for i in range(0, len(self._plain), self._band)]
-        self._packed = [_pack(band) for band in bands]
+        self._packed = [_pack(band, _thorough) for band in bands]
         # Checksums of the first k bands, and of the bands from k on, with their lengths.
         self._before = [1]
         for band in bands:
@@ -106,21 +110,30 @@ def _adler_combine(first: int, second: int, length: int) -> int:
     return (s2 << 16) | s1
 
 
-def _packer() -> Any:
-    # Raw deflate by ISA-L at its fastest level: ~6x zlib's speed on a card's rows, and
-    # smaller.
+def _fast() -> Any:
+    """For each card's own rows: raw deflate by ISA-L at its fastest level, ~6x zlib's speed
+    on a card's rows, and smaller."""
     return isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)
 
 
-def _pack(rows: bytes) -> bytes:
+def _thorough() -> Any:
+    """For a backdrop's bands, packed once a campaign: raw deflate by zlib at its default
+    level. Its bytes depend on the rows alone. ISA-L's, for the backdrop's bands, were seen
+    to differ now and then from one process to another (the same rows, one byte more or
+    less), so that a card kept from an earlier build was not byte for byte the one a
+    clean build draws."""
+    return zlib.compressobj(6, zlib.DEFLATED, -15)
+
+
+def _pack(rows: bytes, packer: Callable[[], Any] = _fast) -> bytes:
     """Rows as deflate blocks of their own: a fresh compressor (no history to refer back
     to, no state left by other bands) ending with a full flush on a byte boundary, so such
     blocks can be put one after another in any combination."""
-    packer = _packer()
-    return bytes(packer.compress(rows) + packer.flush(isal_zlib.Z_FULL_FLUSH))
+    compressor = packer()
+    return bytes(compressor.compress(rows) + compressor.flush(zlib.Z_FULL_FLUSH))
 
 
-_FINISH = _packer().flush(isal_zlib.Z_FINISH)  # the final, empty block
+_FINISH = _fast().flush(isal_zlib.Z_FINISH)  # the final, empty block
 
 
 def _padded(image: Image.Image) -> Image.Image:
