@@ -49,7 +49,7 @@ from .incremental import (
 )
 from .jobs import Job, Planner
 from .markup import Rendered
-from .output import SiteWriter, cards_folder, first_build, move_or_put, put
+from .output import SiteWriter, cards_folder, first_build, move_or_put, put, tidy
 from .render import Catalogue, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
@@ -309,12 +309,15 @@ def build(options: BuildOptions, *, now: datetime | None = None,
 
 def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | None,
            state: BuildState | None) -> BuildReport:
-    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as helpers:
-        # Rendered Markdown is kept in a store while the site is built, even without the
-        # cache: then in a scratch folder. ``helpers`` stops any helper process (see
-        # ``alongside``) before the scratch folder goes.
-        return _build_with(options, Path(scratch), helpers, now=now, progress=progress,
-                           state=state)
+    try:
+        with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as helpers:
+            # Rendered Markdown is kept in a store while the site is built, even without
+            # the cache: then in a scratch folder. ``helpers`` stops any helper process
+            # (see ``alongside``) before the scratch folder goes.
+            return _build_with(options, Path(scratch), helpers, now=now, progress=progress,
+                               state=state)
+    finally:
+        tidy(options.output_dir)  # the folder new trees were made in, once empty
 
 
 def _build_with(options: BuildOptions, scratch: Path, helpers: contextlib.ExitStack, *,
