@@ -8,6 +8,7 @@ import posixpath
 import random
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -375,7 +376,7 @@ def test_a_first_build_with_a_helper_drawing_its_cards_is_the_one_process_build(
     made, expected = tree(options.output_dir), tree(alone.output_dir)
     assert made == expected
     assert sum(name.startswith("cards/") for name in made) > 80
-    assert not (tmp_path / ".output.work").exists()
+    assert _only_pins(tmp_path / ".output.work")
 
 
 def test_a_first_build_that_fails_while_its_helper_draws_leaves_nothing_behind(
@@ -387,7 +388,14 @@ def test_a_first_build_that_fails_while_its_helper_draws_leaves_nothing_behind(
     with pytest.raises(BuildError, match=r"tag\.html"):
         build(options, now=NOW)
     assert not options.output_dir.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "content", "themes"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".cache", ".output.work", "content", "themes"]
+    assert _only_pins(tmp_path / ".output.work")
+
+
+def _only_pins(holder: Path) -> bool:
+    """The holder of new trees has nothing left in it but empty pins (see ``output._pin``)."""
+    return all(p.name.startswith("pin-") and not any(p.iterdir()) for p in holder.iterdir())
 
 
 def _inode_flags(folder: Path) -> int | None:
@@ -407,7 +415,7 @@ def _inode_flags(folder: Path) -> int | None:
 def test_new_trees_are_made_in_a_holder_marked_as_the_top_of_unrelated_trees(
         tmp_path: Path) -> None:
     """On ext4 without a journal, making a file scans past every inode freed in the last
-    half minute in its part of the disk; new trees go in a holder marked ``chattr +T``, so
+    minutes in its part of the disk; new trees go in a holder marked ``chattr +T``, so
     each is put in a part of the disk of its own, not where ``rm -rf output`` just freed
     thousands (a cold build after that: 2.3–2.7 s instead of 3.1–4.8 s)."""
     output_dir = tmp_path / "output"
@@ -419,12 +427,31 @@ def test_new_trees_are_made_in_a_holder_marked_as_the_top_of_unrelated_trees(
     if sys.platform != "linux" or flags is None:
         pytest.skip("this file system keeps no such mark")
     assert flags & 0x00020000, "FS_TOPDIR_FL"
+
+
+def test_pins_stay_where_each_new_tree_was_put_for_some_minutes(tmp_path: Path) -> None:
+    """``rm -rf output`` leaves the pins, which keep the next tree away from the inodes it
+    freed; they and their holder go once expired."""
+    output_dir = tmp_path / "output"
+    tree = output_module._new_folder(output_dir, "new")
+    holder = tmp_path / ".output.work"
+    pins = sorted(p for p in holder.iterdir() if p.name.startswith("pin-"))
+    assert len(pins) == output_module.PINS
+    assert all(p.is_dir() and not any(p.iterdir()) for p in pins)
+    assert not list(tree.iterdir()), "the pins are moved out of the tree"
+    tree.rename(output_dir)
+    shutil.rmtree(output_dir)
     output_module.tidy(output_dir)
-    assert holder.exists(), "a holder still in use stays"
-    first.rmdir()
-    second.rmdir()
+    assert sorted(holder.iterdir()) == pins, "pins outlive the tree"
+    old = time.time_ns() - (output_module.PIN_SECONDS + 1) * 10**9
+    for n, pin in enumerate(pins[:2]):
+        pin.rename(holder / f"pin-{old}-{n}")
     output_module.tidy(output_dir)
-    assert not holder.exists()
+    assert sorted(holder.iterdir()) == pins[2:], "expired pins go"
+    for pin in pins[2:]:
+        pin.rename(holder / f"pin-{old}-{pin.name}")
+    output_module.tidy(output_dir)
+    assert not holder.exists(), "the holder goes with its last pin"
 
 
 def test_a_card_drawn_ahead_is_moved_into_the_tree_and_any_other_drawn(
