@@ -44,8 +44,8 @@ _ASIDE = OUT / ".aside"  # with --set-aside, old trees wait here until the end
 
 def _clean(*paths: Path, aside: bool = False) -> None:
     """Remove ``paths``; with ``aside``, move them into ``_ASIDE`` (deleted by ``main`` at
-    the end): on a disk mounted with online discard, writing right after a big delete is
-    slow, and that would be measured as the build's time."""
+    the end): on an ext4 without a journal, making files right after a big delete nearby is
+    slow (see README), and that would be measured as the build's time."""
     for path in paths:
         if aside and path.exists():
             _ASIDE.mkdir(parents=True, exist_ok=True)
@@ -208,8 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       "git ref (e.g. HEAD) instead of the working tree")
     parser.add_argument("--set-aside", action="store_true",
                         help="move old output and caches aside (deleted at the end) instead "
-                             "of deleting them before each build: on a disk with online "
-                             "discard, writing right after a big delete is slow")
+                             "of deleting them before each build: on an ext4 without a "
+                             "journal, making files right after a big delete is slow")
     parser.add_argument("--pss", action="store_true",
                         help="also follow the PSS of our builds (it slows them: see README)")
     parser.add_argument("--results", type=Path, default=OUT / "results.json")
