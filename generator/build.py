@@ -317,7 +317,7 @@ def _build(options: BuildOptions, *, now: datetime | None, progress: Progress | 
             return _build_with(options, Path(scratch), helpers, now=now, progress=progress,
                                state=state)
     finally:
-        tidy(options.output_dir)  # the folder new trees were made in, once empty
+        tidy(options.output_dir)  # expired pins, and the folder new trees are made in once empty
 
 
 def _build_with(options: BuildOptions, scratch: Path, helpers: contextlib.ExitStack, *,
