@@ -239,8 +239,9 @@ def tidy(output_dir: Path) -> None:
         return
     oldest = time.time_ns() - PIN_SECONDS * 10**9
     for entry in entries:
-        stamp = entry.name.removeprefix("pin-").partition("-")[0]
-        if entry.name.startswith("pin-") and stamp.isdigit() and int(stamp) < oldest:
+        kind, _, rest = entry.name.partition("-")
+        stamp = rest.partition("-")[0]  # pin-<time_ns>-<n>
+        if kind == "pin" and stamp.isdigit() and int(stamp) < oldest:
             with contextlib.suppress(OSError):
                 os.rmdir(entry.path)  # noqa: PTH106
     with contextlib.suppress(OSError):
