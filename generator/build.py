@@ -36,7 +36,7 @@ from .cache import (
 from .cards import CardCache, CardSpec, card_key, draw_ahead
 from .config import SiteConfig, load_config
 from .content import Post, load_posts
-from .embeds import EmbedFeed, EmbedResult, load_embeds
+from .embeds import EmbedFeed, EmbedResult, FeedMemo, load_embeds
 from .errors import BuildError, Problem, Severity, raise_if_errors, warning
 from .feeds import render_feed
 from .incremental import (
@@ -103,6 +103,7 @@ class BuildState:
     jobs: JobDigests = field(default_factory=JobDigests)  # digests by what jobs are made of
     planned: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # post and page jobs
     share_keys: dict[str, tuple[object, ...]] = field(default_factory=dict)  # see share_site
+    feeds: FeedMemo = field(default_factory=FeedMemo)  # remote feeds' recent answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +339,7 @@ def _build_with(options: BuildOptions, scratch: Path, helpers: contextlib.ExitSt
     kept, scheduled = published(posts, now, drafts=options.drafts, future=options.future)
     if cfg.feeds:
         say(f"Reading {len(cfg.feeds)} embedded feeds…")
-    embeds = _embeds(cfg, options, now)
+    embeds = _embeds(cfg, options, now, state.feeds if state else None)
     problems.extend(embeds.problems)
     raise_if_errors(problems)
     themes = theme_dirs(cfg)
@@ -540,12 +541,13 @@ def prepare_spare(options: BuildOptions) -> bool:
     return SiteWriter(options.output_dir, options.cache_dir).prepare_spare()
 
 
-def _embeds(cfg: SiteConfig, options: BuildOptions, now: datetime) -> EmbedResult:
+def _embeds(cfg: SiteConfig, options: BuildOptions, now: datetime,
+            memo: FeedMemo | None) -> EmbedResult:
     with tempfile.TemporaryDirectory() as scratch:
         return load_embeds(cfg.feeds, content_dir=cfg.content_dir,
                            cache_dir=(options.cache_dir if options.cache else Path(scratch))
                            / "feeds", offline=options.offline, strict=options.strict,
-                           clock=lambda: now)
+                           clock=lambda: now, memo=memo)
 
 
 def _refuse_warnings(options: BuildOptions, warnings: Sequence[Problem]) -> None:

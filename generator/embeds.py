@@ -4,7 +4,8 @@ Each ``feeds:`` entry in site.yaml is an http(s) feed (Bluesky profile RSS, Mast
 YouTube, a partner's RSS or Atom) or a feed file under ``content/``. Remote feeds are fetched
 all at once, so the whole step takes at most the deadline (15 s) plus half a second, whatever
 the servers do; :mod:`generator.fetch` has the limits on each download (2 MB, also once
-unpacked; 5 redirects; http and https only).
+unpacked; 5 redirects; http and https only). A site with no remote feed loads no HTTP client.
+A preview's rebuilds reuse each remote feed's answer for 10 minutes (:class:`FeedMemo`).
 
 What counts as a good copy, a failure and a fallback:
 
@@ -41,9 +42,10 @@ import calendar
 import io
 import logging
 import re
+import time
 import xml.sax
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from html.parser import HTMLParser
@@ -68,6 +70,7 @@ from .fetch import (
 log = logging.getLogger(__name__)
 
 LINK_REL = "nofollow noopener ugc"
+PREVIEW_REFRESH_SECONDS = 600.0  # a preview fetches each remote feed again at most this often
 EXCERPT_CHARS = 280
 _TAGS = frozenset({"p", "br", "a", "em", "strong", "ul", "ol", "li", "blockquote", "code"})
 _DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "svg", "math", "noscript", "xmp",
@@ -110,6 +113,32 @@ class EmbedResult:
 
     feeds: Mapping[str, EmbedFeed]  # by feed id; a feed with no good copy ever is absent
     problems: tuple[Problem, ...]  # one per failed feed (errors instead of warnings if strict)
+
+
+@dataclass(slots=True)
+class FeedMemo:
+    """What a preview (``serve``) last got for each remote feed, kept ``refresh`` seconds: its
+    rebuilds use that instead of asking the servers again at every save, as Hugo's server and
+    Eleventy's fetch cache do. A feed is fetched again once its answer is older, or when its
+    entry in site.yaml changes (it is then another source). A failure is kept too, with its
+    warning, so a hanging server costs one deadline per ``refresh``, not one per save."""
+
+    refresh: float = PREVIEW_REFRESH_SECONDS
+    clock: Callable[[], float] = time.monotonic
+    _kept: dict[tuple[FeedSource, bool],
+                tuple[float, EmbedFeed | None, tuple[Problem, ...]]] = field(default_factory=dict)
+
+    def recall(self, source: FeedSource, strict: bool
+               ) -> tuple[EmbedFeed | None, tuple[Problem, ...]] | None:
+        """The answer kept for the source (as one build saw it), while it is recent enough."""
+        kept = self._kept.get((source, strict))
+        if kept is None or self.clock() - kept[0] >= self.refresh:
+            return None
+        return kept[1], kept[2]
+
+    def keep(self, source: FeedSource, strict: bool, feed: EmbedFeed | None,
+             problems: Sequence[Problem], at: float) -> None:
+        self._kept[(source, strict)] = (at, feed, tuple(problems))
 
 
 class FeedUnusable(Exception):
@@ -377,14 +406,21 @@ def _is_remote(url: str) -> bool:
 def load_embeds(sources: Sequence[FeedSource], *, content_dir: Path, cache_dir: Path,
                 offline: bool = False, strict: bool = False, deadline: float = 15.0,
                 fetcher: Fetcher | None = None,
-                clock: Callable[[], datetime] | None = None) -> EmbedResult:
-    """Every feed, fresh where it can be fetched within ``deadline`` seconds, else from cache."""
+                clock: Callable[[], datetime] | None = None,
+                memo: FeedMemo | None = None) -> EmbedResult:
+    """Every feed, fresh where it can be fetched within ``deadline`` seconds, else from cache.
+    With ``memo`` (a preview's), a remote feed answered recently is not asked again."""
     config = content_dir / CONFIG_NAME
     cache = FeedCache(cache_dir)
     now = clock() if clock else datetime.now(UTC)
-    cached = {s.id: cache.load(s.id, s.url) for s in sources if _is_remote(s.url)}
+    memo = None if offline else memo  # offline reads the saved copies anyway
+    recent = {s.id: known for s in sources if _is_remote(s.url) and memo
+              and (known := memo.recall(s, strict)) is not None}
+    cached = {s.id: cache.load(s.id, s.url) for s in sources
+              if _is_remote(s.url) and s.id not in recent}
     answers: Mapping[str, Fetched | FetchError] = {}
-    if not offline:
+    asked = time.monotonic() if memo is None else memo.clock()
+    if not offline and cached:
         jobs = [(s.id, s.url, c.validators if (c := cached[s.id]) else Validators())
                 for s in sources if s.id in cached]
         if fetcher is None:
@@ -394,9 +430,14 @@ def load_embeds(sources: Sequence[FeedSource], *, content_dir: Path, cache_dir: 
     feeds: dict[str, EmbedFeed] = {}
     problems: list[Problem] = []
     for source in sources:
-        if _is_remote(source.url):
+        found: Sequence[Problem]
+        if source.id in recent:
+            feed, found = recent[source.id]
+        elif _is_remote(source.url):
             feed, found = _remote(source, cache, cached[source.id], answers.get(source.id), now,
                                   strict, config)
+            if memo is not None:
+                memo.keep(source, strict, feed, found, asked)
         else:
             feed, found = _local(source, content_dir, strict, config)
         problems += found

@@ -8,6 +8,9 @@ bounded time. The XSS corpus is checked on the HTML itself and then in Chromium.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,11 +23,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from generator import __version__
+from generator.build import BuildOptions, BuildState, build
 from generator.config import FeedSource
 from generator.embeds import (
     LINK_REL,
     EmbedItem,
     EmbedResult,
+    FeedMemo,
     excerpt,
     load_embeds,
     safe_url,
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
 DEADLINE = 2.0  # seconds; short so the suite stays fast, long enough for a loaded CI box
 SLACK = 2.0  # what a bounded fetch may take beyond the deadline on a busy 2-core CI box
 FIRST = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+GOLDEN = Path(__file__).parent / "fixtures" / "golden" / "content"
 LATER = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
@@ -53,11 +59,11 @@ def server() -> Iterator[FeedServer]:
 
 def load(root: Path, *sources: FeedSource, when: datetime = FIRST, offline: bool = False,
          strict: bool = False, deadline: float = DEADLINE,
-         fetcher: Fetcher | None = None) -> EmbedResult:
+         fetcher: Fetcher | None = None, memo: FeedMemo | None = None) -> EmbedResult:
     """``load_embeds`` as the build calls it, with content/ and .cache/feeds under ``root``."""
     return load_embeds(sources, content_dir=root / "content", cache_dir=root / ".cache" / "feeds",
                        offline=offline, strict=strict, deadline=deadline, fetcher=fetcher,
-                       clock=lambda: when)
+                       clock=lambda: when, memo=memo)
 
 
 def feed(feed_id: str, url: str, limit: int = 5, link: str = "") -> FeedSource:
@@ -282,6 +288,97 @@ def test_a_damaged_saved_copy_is_ignored(server: FeedServer, tmp_path: Path) -> 
     server.set("damaged", "status-500")
     result = load(tmp_path, feed("d", url))
     assert "d" not in result.feeds and len(result.problems) == 1
+
+
+# A preview's rebuilds.
+
+
+def test_a_preview_asks_a_feed_again_only_once_its_answer_is_old(server: FeedServer,
+                                                                  tmp_path: Path) -> None:
+    url = server.set("memo", "good-rss")
+    clock = [1000.0]
+    memo = FeedMemo(refresh=600, clock=lambda: clock[0])
+    (tmp_path / "content" / "feeds").mkdir(parents=True)
+    local = tmp_path / "content" / "feeds" / "local.xml"
+    local.write_bytes(feedserver.GOOD_ATOM)
+    sources = (feed("m", url), feed("local", "feeds/local.xml"))
+    first = load(tmp_path, *sources, memo=memo)
+    assert first.problems == () and not first.feeds["m"].stale
+
+    def asked() -> int:
+        return len(server.requests_to("/switch/memo"))
+
+    server.set("memo", "status-500")  # asked now, it would fail
+    clock[0] += 599
+    local.write_bytes(feedserver.GOOD_RSS)  # a feed file is read at every build all the same
+    again = load(tmp_path, *sources, when=LATER, memo=memo)
+    assert asked() == 1
+    assert again.feeds["m"] == first.feeds["m"] and again.problems == ()
+    assert again.feeds["local"] != first.feeds["local"]
+
+    clock[0] += 1  # the answer is 600 s old: asked again, it fails, the saved copy is used
+    late = load(tmp_path, *sources, when=LATER, memo=memo)
+    assert asked() == 2
+    assert late.feeds["m"].stale and len(late.problems) == 1
+    kept = load(tmp_path, *sources, when=LATER, memo=memo)  # the failure is kept as well
+    assert asked() == 2 and kept.problems == late.problems and kept.feeds == late.feeds
+
+    server.set("memo", "good-rss")  # an edited entry in site.yaml is another feed: asked now
+    edited = load(tmp_path, feed("m", url, limit=2), sources[1], when=LATER, memo=memo)
+    assert asked() == 3 and len(edited.feeds["m"].items) == 2 and edited.problems == ()
+    strict = load(tmp_path, feed("m", url, limit=2), sources[1], strict=True, memo=memo)
+    assert asked() == 4 and strict.problems == ()  # --strict too: its warnings differ
+    offline = load(tmp_path, feed("m", url, limit=2), offline=True, when=LATER, memo=memo)
+    assert asked() == 4 and offline.feeds["m"].stale  # offline: the saved copy, as ever
+
+
+def test_a_preview_rebuild_does_not_wait_for_a_hanging_feed(server: FeedServer,
+                                                           tmp_path: Path) -> None:
+    url = server.set("memo-hang", "good-rss")
+    memo = FeedMemo()
+    load(tmp_path, feed("h", url), memo=memo)
+    server.set("memo-hang", "hang")
+    started = time.monotonic()
+    result = load(tmp_path, feed("h", url), when=LATER, memo=memo)
+    assert time.monotonic() - started < DEADLINE / 2
+    assert result.problems == () and not result.feeds["h"].stale
+
+
+def test_a_preview_session_asks_once_and_a_build_asks_every_time(server: FeedServer,
+                                                                  tmp_path: Path) -> None:
+    """What ``serve`` does (one BuildState for the session) against ``make build``."""
+    content = tmp_path / "content"
+    shutil.copytree(GOLDEN, content)
+    url = server.set("session", "good-rss")
+    site_yaml = content / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("url: feeds/partner.xml", f"url: {url}"))
+    post = next((content / "posts").glob("*.md"))
+    state = BuildState()
+    preview = BuildOptions(content_dir=content, output_dir=tmp_path / "preview", live=True)
+    build(preview, state=state)
+    post.write_text(post.read_text() + "\nOne more line.\n")
+    build(preview, state=state)
+    assert len(server.requests_to("/switch/session")) == 1
+    assert "Partner news" in (tmp_path / "preview" / "campaigns" / "equity" /
+                              "index.html").read_text()
+    for _ in range(2):
+        build(BuildOptions(content_dir=content, output_dir=tmp_path / "output"))
+    assert len(server.requests_to("/switch/session")) == 3
+
+
+def test_a_build_without_remote_feeds_loads_no_http_client(tmp_path: Path) -> None:
+    """httpx and its TLS set-up cost ~40 ms a build: only feeds on the web need them."""
+    (tmp_path / "content" / "feeds").mkdir(parents=True)
+    (tmp_path / "content" / "feeds" / "local.xml").write_bytes(feedserver.GOOD_ATOM)
+    script = ("import sys; from pathlib import Path; from generator.config import FeedSource; "
+              "from generator.embeds import load_embeds; "
+              f"root = Path({str(tmp_path)!r}); "
+              "result = load_embeds([FeedSource('local', 'Local', 'feeds/local.xml')], "
+              "content_dir=root / 'content', cache_dir=root / '.cache' / 'feeds'); "
+              "print(sorted(result.feeds), 'httpx' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parent.parent)
+    assert done.stdout.split() == ["['local']", "False"]
 
 
 # Feed files under content/.
