@@ -16,7 +16,7 @@ import operator
 import re
 import struct
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -144,7 +144,7 @@ class FontBook:
         # Headlines share most of their words, so a build measures and rasterises each word
         # once per size and process; both memos are capped to keep memory flat on big sites.
         self._lengths: dict[tuple[str, str, int, bool, str | None], float] = {}
-        self._words: dict[tuple[str, str, int], tuple[Image.Image, int, int]] = {}
+        self._words: dict[tuple[str, str, int, int], tuple[Image.Image, int, int]] = {}
         self._chrome: dict[tuple[str, str, str], Backdrop] = {}
         self._chars: dict[str, frozenset[str]] = {}
 
@@ -182,21 +182,28 @@ class FontBook:
             self._lengths[key] = known
         return known
 
-    def word(self, text: str, face: str, size: int) -> tuple[Image.Image, int, int]:
+    def mask(self, text: str, face: str, size: int) -> tuple[Image.Image, int, int]:
         """``text`` rasterised as a coverage mask, with its top-left corner's offset from the
         pen position (left end of the baseline)."""
-        key = (text, face, size)
-        known = self._words.get(key)
-        if known is not None:
-            return known
         # The font's own mask of the word (what ImageDraw.text draws, without laying the
         # word out twice to find its box first).
         core, (left, top) = self.font(face, size).getmask2(text, "L", anchor="ls")
-        mask = Image.Image()._new(core)
+        return Image.Image()._new(core), left, top
+
+    def word(self, text: str, face: str, size: int, ink: int) -> tuple[Image.Image, int, int]:
+        """``text`` as a palette image of the indices that pasting ``ink`` through its mask
+        onto index 0 gives, with the mask's offset: copied onto a blank part of a card, the
+        very pixels of that blend, at the cost of a copy."""
+        key = (text, face, size, ink)
+        known = self._words.get(key)
+        if known is not None:
+            return known
+        mask, left, top = self.mask(text, face, size)
+        inked = Image.frombytes("P", mask.size, mask.point(_blend_table(ink)).tobytes())
         if len(self._words) >= WORD_LIMIT:
             self._words.clear()
-        self._words[key] = (mask, left, top)
-        return mask, left, top
+        self._words[key] = (inked, left, top)
+        return inked, left, top
 
 
 def card_colors(color: str) -> CardColors:
@@ -225,7 +232,8 @@ def render_card(spec: CardSpec, fonts: FontBook | None = None) -> bytes:
     backdrop = _chrome(spec, fonts)
     canvas = backdrop.canvas()
     title = _set_text(spec.title, fonts, spec.lang, TITLE_BOX, TITLE_SIZES, TITLE_MAX_LINES)
-    return backdrop.encode(canvas, _draw_block(canvas, title, fonts, TEXT, dx=PAD))
+    return backdrop.encode(canvas, _draw_block(canvas, title, fonts, TEXT, dx=PAD,
+                                               blank=backdrop.blank))
 
 
 def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
@@ -358,18 +366,22 @@ def _set_text(text: str, fonts: FontBook, lang: str, box: tuple[int, int, int, i
     return Block(size, placed, baselines, truncated, tag, rtl)
 
 
-def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int, dx: int = 0
-                ) -> tuple[int, int]:
+def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int, dx: int = 0,
+                blank: Callable[[int, int], bool] | None = None) -> tuple[int, int]:
     """Blend the block's text into the palette image, ``dx`` pixels to the right, as coverage
-    towards index ``ink``; the rows drawn on (from, to), perhaps more."""
+    towards index ``ink``; the rows drawn on (from, to), perhaps more. ``blank(top, bottom)``:
+    whether those rows of the image are all index 0 (before anything is drawn)."""
     draw = ImageDraw.Draw(image)
     rows = (image.size[1], 0)
+    drawn: list[tuple[int, int, int, int]] | None = [] if blank else None
     for line, baseline in zip(block.lines, block.baselines, strict=True):
         for run in line:
             if run.face in (LATIN, LATIN_REGULAR) and not run.rtl:
-                top, bottom = _draw_words(image, run, fonts, block, round(baseline), ink, dx)
+                top, bottom = _draw_words(image, run, fonts, block, round(baseline), ink, dx,
+                                          blank, drawn)
                 rows = (min(rows[0], top), max(rows[1], bottom))
                 continue
+            drawn = None  # shaped text, drawn where we do not track: blend from now on
             rows = (0, image.size[1])  # shaped text: not worth finding its box
             font = fonts.font(run.face, block.size)
             if fonts.raqm:
@@ -382,19 +394,52 @@ def _draw_block(image: Image.Image, block: Block, fonts: FontBook, ink: int, dx:
 
 
 def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, baseline: int,
-                ink: int, dx: int) -> tuple[int, int]:
+                ink: int, dx: int, blank: Callable[[int, int], bool] | None,
+                drawn: list[tuple[int, int, int, int]] | None) -> tuple[int, int]:
     """A left-to-right Latin run, word by word from the rasterised-word memo: words need no
-    shaping across a space, and most headline words recur from card to card. The rows
-    drawn on (from, to)."""
+    shaping across a space, and most headline words recur from card to card. A word whose
+    box lies on blank rows and meets no box drawn before it (``drawn``, None: not known) is
+    copied in already blended (``FontBook.word``), else blended through its mask: the same
+    pixels either way, the copy ~3 times faster. The rows drawn on (from, to)."""
     x = run.x
     rows = (image.size[1], 0)
+    width = image.size[0]
     for word in run.text.split(" "):
         if word:
-            mask, left, top = fonts.word(word, run.face, block.size)
-            image.paste(ink, (round(x) + left + dx, baseline + top), mask)
-            rows = (min(rows[0], baseline + top), max(rows[1], baseline + top + mask.size[1]))
+            inked, left, top = fonts.word(word, run.face, block.size, ink)
+            x0, y0 = round(x) + left + dx, baseline + top
+            box = (x0, y0, x0 + inked.size[0], y0 + inked.size[1])
+            if _on_blank(box, width, blank, drawn):
+                image.im.paste(inked.im, box)
+            else:
+                mask = fonts.mask(word, run.face, block.size)[0]
+                image.paste(ink, (x0, y0), mask)
+            if drawn is not None:
+                drawn.append(box)
+            rows = (min(rows[0], y0), max(rows[1], box[3]))
         x += fonts.length(word + " ", run.face, block.size, rtl=False, lang=block.lang)
     return rows
+
+
+def _on_blank(box: tuple[int, int, int, int], width: int,
+              blank: Callable[[int, int], bool] | None,
+              drawn: list[tuple[int, int, int, int]] | None) -> bool:
+    """Whether every pixel of ``box`` is still index 0: inside the image, on blank rows, and
+    clear of every box drawn so far."""
+    if drawn is None or blank is None or box[0] < 0 or box[2] > width \
+            or not blank(box[1], box[3]):
+        return False
+    return not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3]
+                   for b in drawn)
+
+
+@functools.cache
+def _blend_table(ink: int) -> tuple[int, ...]:
+    """For each coverage 0-255, the index that pasting ``ink`` with it onto index 0 gives,
+    asked of Pillow itself (its rounding, whatever its version)."""
+    ramp = Image.new("P", (256, 1), 0)
+    ramp.paste(ink, (0, 0), Image.frombytes("L", (256, 1), bytes(range(256))))
+    return tuple(ramp.tobytes())
 
 
 def _clusters(text: str) -> list[str]:

@@ -46,7 +46,13 @@ class Backdrop:
         self._head += _chunk(b"PLTE", bytes(palette))
         self._canvas = _padded(image)
         self._plain = _scanlines(self._canvas, 0, image.size[1])
-        self._band = (1 + (image.size[0] + 1) // 2) * BAND_ROWS  # bytes in a band
+        row = 1 + (image.size[0] + 1) // 2  # bytes in a scanline
+        self._band = row * BAND_ROWS  # bytes in a band
+        # How many rows before each row hold anything but index 0 (see ``blank``).
+        self._inked = [0]
+        for y in range(image.size[1]):
+            self._inked.append(self._inked[-1] + (self._plain.count(0, y * row, y * row + row)
+                                                  != row))
         bands = [self._plain[i:i + self._band] for i in range(0, len(self._plain), self._band)]
         self._packed = [_pack(band, _thorough) for band in bands]
         # Checksums of the first k bands, and of the bands from k on, with their lengths.
@@ -58,6 +64,11 @@ class Backdrop:
             adler, length = self._after[0]
             self._after.insert(0, (_adler_combine(isal_zlib.adler32(band), adler, length),
                                    len(band) + length))
+
+    def blank(self, top: int, bottom: int) -> bool:
+        """Whether rows ``top`` to ``bottom`` (not included) are inside the image and all
+        index 0."""
+        return 0 <= top <= bottom <= self.size[1] and self._inked[bottom] == self._inked[top]
 
     def canvas(self) -> Image.Image:
         """A copy of the backdrop to draw on, ``PAD`` columns wider: the image's pixel (x, y)

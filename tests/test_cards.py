@@ -17,17 +17,23 @@ from generator.cards import (
     FONT_DIR,
     HEIGHT,
     LATIN,
+    TEXT,
     TITLE_BOX,
     WIDTH,
+    Block,
     CardCache,
     CardLayout,
     CardSpec,
     FontBook,
+    Run,
+    _chrome,
+    _draw_block,
     card_colors,
     card_key,
     layout_card,
     render_card,
 )
+from generator.png import PAD
 
 SITE = "CCPS Equity & SEL"
 TITLES = {
@@ -329,3 +335,48 @@ def test_the_latin_shortcut_lays_out_as_the_general_path(
     assert sum(bool(cards._SIMPLE.fullmatch(t)) for t in titles) > 150
     monkeypatch.setattr(cards, "_SIMPLE", re.compile("(?!)"))
     assert [lay(title) for title in titles] == fast
+
+
+def test_words_copied_in_already_blended_are_the_pixels_of_blending_them(
+        fonts: FontBook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most headline words are copied onto the card already blended (``_draw_words``); only
+    where the card is not blank or words meet are they blended through their masks. Either
+    way the pixels must be those of blending every word."""
+    blended: list[str] = []
+    real_mask = fonts.mask
+
+    def mask(text: str, face: str, size: int) -> tuple[Image.Image, int, int]:
+        blended.append(text)
+        return real_mask(text, face, size)
+    monkeypatch.setattr(fonts, "mask", mask)
+
+    def both(card: CardSpec, block: Block) -> tuple[bytes, bytes]:
+        backdrop = _chrome(card, fonts)
+        quick, slow = backdrop.canvas(), backdrop.canvas()
+        _draw_block(quick, block, fonts, TEXT, dx=PAD, blank=backdrop.blank)
+        _draw_block(slow, block, fonts, TEXT, dx=PAD)  # every word through its mask
+        return quick.tobytes(), slow.tobytes()
+
+    for lang, (title, _) in [*TITLES.items(), ("en", (LONG_TITLE, {LATIN}))]:
+        card = spec(title, lang)
+        block = layout_card(card, fonts).title
+        quick, slow = both(card, block)
+        assert quick == slow, lang
+    blended.clear()
+    card = spec(TITLES["en"][0])
+    quick, slow = both(card, layout_card(card, fonts).title)
+    assert quick == slow and len(blended) == len(TITLES["en"][0].split())  # the slow one's
+
+    # Two runs over each other, on the campaign's line and rule: all blended.
+    overlapping = Block(72, ((Run("Overlap here", LATIN, False, 0.0, 0.0),
+                              Run("Overlap", LATIN, False, 30.0, 0.0)),
+                             (Run("Below", LATIN, False, 0.0, 0.0),)), (130.0, 400.0),
+                        False, "en", False)
+    both(card, overlapping)  # every word rasterised once (which asks for its mask)
+    blended.clear()
+    quick, slow = both(card, overlapping)
+    assert quick == slow
+    # Quick: the first two words lie on the campaign's line, the third on the first two; the
+    # last is copied. Slow: all four.
+    assert blended == ["Overlap", "here", "Overlap", "Overlap", "here", "Overlap", "Below"]
+

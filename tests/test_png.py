@@ -87,6 +87,16 @@ def test_a_change_in_one_band_leaves_the_other_bands_bytes_as_they_were() -> Non
     assert suffix > 100 and prefix > 20
 
 
+def test_blank_rows_are_those_of_index_0_alone() -> None:
+    image = backdrop_image()  # rows 57 to 76: the band, index 8
+    image.putpixel((300, 10), 3)  # one pixel in the last column of row 10
+    backdrop = Backdrop(image)
+    assert backdrop.blank(0, 10) and backdrop.blank(11, 57) and backdrop.blank(30, 30)
+    assert not backdrop.blank(9, 11) and not backdrop.blank(10, 11)
+    assert not backdrop.blank(50, 58) and not backdrop.blank(60, 70)
+    assert not backdrop.blank(-1, 5) and not backdrop.blank(70, 78)  # outside the image
+
+
 def test_refuses_what_it_cannot_write() -> None:
     with pytest.raises(ValueError, match="palette"):
         Backdrop(Image.new("RGB", (4, 4)))
