@@ -50,7 +50,7 @@ from .incremental import (
 from .jobs import Job, Planner
 from .markup import Rendered
 from .output import SiteWriter, cards_folder, first_build, move_or_put, put, tidy
-from .render import Catalogue, make_environment, render_page, theme_dirs
+from .render import Catalogue, compile_templates, make_environment, render_page, theme_dirs
 from .sharing import Share, share_site
 from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 DIGESTS_PER_PROCESS = 1000  # fewer jobs are digested in one process (forking costs more)
 AHEAD_MINIMUM = 200  # posts from which a first build has a helper draw the cards ahead
+WRITES_PER_PROCESS = 150  # fewer files are made in one process
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +389,8 @@ def _build_with(options: BuildOptions, scratch: Path, helpers: contextlib.ExitSt
     _refuse_warnings(options, warnings)
 
     # One environment: forked workers inherit it with its strings already loaded.
-    env, salts = _environment(cfg, themes, catalogue, salt, state)
+    env, salts = _environment(cfg, themes, catalogue, salt, state,
+                              options.cache_dir / "templates" if options.cache else None)
     shown = sum(len(lang.posts) for lang in site.languages)
     prints = state.prints if state else Fingerprints()
     if state is not None:
@@ -420,11 +422,13 @@ def _markup_cache(options: BuildOptions, cfg: SiteConfig, scratch: Path,
 
 
 def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, salt: str,
-                 state: BuildState | None) -> tuple[jinja2.Environment, dict[str, str]]:
+                 state: BuildState | None, code_dir: Path | None
+                 ) -> tuple[jinja2.Environment, dict[str, str]]:
     """The Jinja environment and each template's salt; a preview keeps both (and so its
-    compiled templates) from one build to the next while no template file changes."""
+    compiled templates) from one build to the next while no template file changes.
+    ``code_dir``: where compiled templates are kept between builds, if anywhere."""
     if state is None:
-        env = make_environment(cfg, themes, catalogue)
+        env = make_environment(cfg, themes, catalogue, code_dir)
         return env, template_salts(env)
     h = hashlib.sha256(salt.encode())
     for theme in themes:
@@ -434,7 +438,7 @@ def _environment(cfg: SiteConfig, themes: Sequence[Path], catalogue: Catalogue, 
                 h.update(path.read_bytes())
     key = h.hexdigest()
     if state.templates is None or state.templates[0] != key:
-        env = make_environment(cfg, themes, catalogue)
+        env = make_environment(cfg, themes, catalogue, code_dir)
         state.templates = (key, env, template_salts(env))
     return state.templates[1], state.templates[2]
 
@@ -600,6 +604,8 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
         else []
+    if processes > 1 and len(todo) >= 2 * WRITES_PER_PROCESS:
+        compile_templates(env)  # once, before the workers are forked
     digests = map_slices(_write_slice(env, work, folders, digest, new, ahead), todo, processes,
-                         minimum=150)
+                         minimum=WRITES_PER_PROCESS)
     return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

@@ -144,6 +144,29 @@ def test_edit_gives_a_clean_build(site: Site, kind: str, in_memory: bool) -> Non
     assert set(again.rendered_paths) <= rendered
 
 
+def test_templates_compiled_by_one_build_are_loaded_by_the_next(
+        site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build is a new process: it loads the templates an earlier build compiled (kept in
+    .cache/templates by their source) instead of compiling them again; an edited template
+    is compiled afresh, and its pages show the edit."""
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(env: jinja2.Environment, source: Any, name: str | None = None,
+                 *args: Any, **kwargs: Any) -> Any:
+        compiled.append(name)
+        return real(env, source, name, *args, **kwargs)
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    site.edit(*EDITS["body"])
+    assert site.build().rendered > 0 and compiled == []
+    site.edit(*EDITS["template"])
+    assert site.build().rendered > 0 and compiled == ["tag.html"]
+    monkeypatch.undo()
+    assert "Posts about" in (site.root / "output" / "tags" / "sel" / "index.html").read_text()
+    assert tree(site.root / "output") == site.clean()
+    assert any((site.root / ".cache" / "templates").rglob("*.cache"))
+
+
 def test_a_feed_template_in_the_sites_theme_is_used_and_an_edit_renders_only_its_feeds(
         site: Site) -> None:
     from generator.render import DEFAULT_THEME
