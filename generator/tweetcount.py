@@ -205,16 +205,27 @@ def _letter(ch: str) -> str:
 
 
 def prepare() -> None:
-    """Compile the patterns now (~0.05 s), so processes forked after this share them."""
+    """Compile the patterns now (~25 ms), so processes forked after this share them."""
     _url_patterns()
     _emoji_pattern()
 
 
 @cache
-def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """Built on first use: the TLD trie takes a few milliseconds to compile."""
-    tld = (rf"(?:(?:{_alternation(_TLDS.split())})(?=[^0-9a-z@+-]|\Z)"
-           r"|xn--[0-9a-z-]+)")
+def _tld() -> str:
+    return rf"(?:(?:{_alternation(_TLDS.split())})(?=[^0-9a-z@+-]|\Z)|xn--[0-9a-z-]+)"
+
+
+@cache
+def _ascii_domain() -> re.Pattern[str]:
+    """The ASCII part of a name, for names without a scheme or in punycode: rare, so made
+    on first need (12 ms)."""
+    return re.compile(rf"(?:[\-a-z0-9{_LATIN}]+\.)+{_tld()}", re.IGNORECASE | re.ASCII)
+
+
+@cache
+def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Built on first use: the TLD trie takes ~20 ms to compile."""
+    tld = _tld()
     # A label: letters, inner "-" (and "_" before the last dot), then a dot. Atomic groups
     # (no label can end before the first dot anyway) keep long runs of CJK text linear.
     char = f"[^{_NOT_DOMAIN}_-]"
@@ -226,9 +237,8 @@ def _url_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
         rf"(?P<path>/{_PATH}*)?(?:{_QUERY})?)",
         re.IGNORECASE | re.ASCII,
     )
-    ascii_domain = re.compile(rf"(?:[\-a-z0-9{_LATIN}]+\.)+{tld}", re.IGNORECASE | re.ASCII)
     tco = re.compile(rf"https?://t\.co/([a-z0-9]+)(?:{_QUERY})?", re.IGNORECASE | re.ASCII)
-    return url, ascii_domain, tco
+    return url, tco
 
 
 def _code_units(text: str) -> str:
@@ -242,9 +252,9 @@ def _code_units(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1 << 10)  # most links in a site's posts are to the site itself
-def _ascii_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
+def _ascii_length(domain: str) -> int | None:
     """The length of ``domain`` (code units) in IDNA form, or None when it is no valid name."""
-    if domain[:4].lower() == "xn--" and not ascii_domain.search(domain):
+    if domain[:4].lower() == "xn--" and not _ascii_domain().search(domain):
         return None
     total = 0
     for label in domain.encode(_UTF16, "surrogatepass").decode(_UTF16, "surrogatepass").split("."):
@@ -259,14 +269,14 @@ def _ascii_length(domain: str, ascii_domain: re.Pattern[str]) -> int | None:
 
 def _links(units: str) -> list[tuple[int, int, int]]:
     """Links in code units: (start, end, how many units twitter-text's counter skips)."""
-    url_re, ascii_re, tco_re = _url_patterns()
+    url_re, tco_re = _url_patterns()
     links: list[tuple[int, int, int]] = []
     if "." not in units:
         return links
     for m in url_re.finditer(units):
         url, scheme, domain, start, end = (m["url"], m["scheme"], m["domain"],
                                            m.start("url"), m.end("url"))
-        ascii_length = _ascii_length(domain, ascii_re)
+        ascii_length = _ascii_length(domain)
         if (ascii_length is None
                 or len(scheme or "https://") + len(url) + ascii_length - len(domain) > _MAX_URL):
             continue
@@ -280,7 +290,7 @@ def _links(units: str) -> list[tuple[int, int, int]]:
         # Without a scheme only the ASCII part of a name is a link ("例えばexample.com").
         if m["before"] in ("-", "_", ".", "/"):
             continue
-        found = [(start + a.start(), start + a.end()) for a in ascii_re.finditer(domain)]
+        found = [(start + a.start(), start + a.end()) for a in _ascii_domain().finditer(domain)]
         links.extend((a, b, b - a) for a, b in found)
         if found and m["path"]:
             # twitter-text swaps the ASCII name into the whole address and skips its length,
