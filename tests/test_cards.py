@@ -380,3 +380,13 @@ def test_words_copied_in_already_blended_are_the_pixels_of_blending_them(
     # last is copied. Slow: all four.
     assert blended == ["Overlap", "here", "Overlap", "Overlap", "here", "Overlap", "Below"]
 
+
+
+def test_a_latin_card_reads_the_latin_faces_alone() -> None:
+    """Character maps are read on first need: the CJK face's alone is ~8 ms a process."""
+    fonts = FontBook()
+    assert not fonts.cmaps
+    decode(render_card(spec(TITLES["en"][0]), fonts))
+    assert set(fonts.cmaps) == {LATIN, "NotoSans-Regular.ttf"}
+    decode(render_card(spec(TITLES["ja"][0], "ja"), fonts))
+    assert CJK in fonts.cmaps
