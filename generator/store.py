@@ -14,6 +14,7 @@ import os
 import pickle
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ FILE_NAME = "cache.sqlite"
 _BATCH = 500  # keys per query (SQLite allows 32766 parameters)
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS blobs "
            "(kind TEXT, key TEXT, value BLOB, PRIMARY KEY (kind, key))")
+_LOCKED = "database is locked"
+_LOCKED_TRIES = 40  # ~4 s of waits in all, growing from 5 ms
 
 
 class Store:
@@ -94,7 +97,8 @@ class Store:
         if self._db is not None and self._pid == os.getpid():
             return self._db
         # A forked worker must not use its parent's connection; it opens its own.
-        for attempt in (1, 2):
+        damaged = locked = 0
+        while True:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
@@ -103,10 +107,18 @@ class Store:
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute(_SCHEMA)
             except sqlite3.OperationalError as exc:  # locked, unreadable, disk full
+                # Turning WAL on (or creating the table) while another process does gets
+                # "locked" at once, whatever the timeout: the first build's workers open
+                # the new file together. Try again a little later.
+                if _LOCKED in str(exc) and locked < _LOCKED_TRIES:
+                    locked += 1
+                    time.sleep(0.005 * locked)
+                    continue
                 self._give_up(exc)
                 return None
             except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
-                if attempt == 1 and self.path.exists():
+                if not damaged and self.path.exists():
+                    damaged = 1
                     log.warning("the build cache %s could not be read (%s); starting afresh",
                                 self.path, exc)
                     for suffix in ("", "-wal", "-shm"):
@@ -119,7 +131,6 @@ class Store:
                 return None
             self._db, self._pid = db, os.getpid()
             return db
-        return None
 
     def _give_up(self, exc: BaseException) -> None:
         log.debug("build cache %s not used: %s", self.path, exc)

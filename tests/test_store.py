@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from generator.store import FILE_NAME, Store
@@ -100,3 +101,32 @@ def test_a_body_is_read_from_the_store_or_rendered_again_from_its_file(tmp_path:
     source.write_text(f"---\ntitle: X\n---\n{body}More.\n")  # edited since it was read
     with pytest.raises(BuildError, match="changed while the site was being built"):
         _ = MarkupCache(tmp_path / "cache", content).get_many([key], [(source, rel)])[key].html
+
+
+def test_processes_opening_a_new_store_at_once_all_use_it(tmp_path: Path) -> None:
+    """A first build's parse workers open the new cache file together. SQLite answers
+    "database is locked" at once, without waiting, to a connection that turns on WAL while
+    another does; giving up then left the rendered Markdown uncached for the whole build
+    (in about half of first builds: the pages then rendered every body again)."""
+    workers = 6
+    for round_ in range(20):
+        folder = tmp_path / f"round-{round_}"
+        start = time.time() + 0.05  # every worker connects at this moment
+        pids = []
+        for n in range(workers):
+            pid = os.fork()
+            if pid == 0:  # a worker: exit code 0 if the store worked, 1 if it gave up
+                code = 1
+                try:
+                    time.sleep(max(0.0, start - time.time()))
+                    store = Store(folder)
+                    store.put_many("k", [(f"key-{n}", b"value")])
+                    code = 0 if store.get_many("k", [f"key-{n}"]) == {f"key-{n}": b"value"} \
+                        else 1
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+        assert codes == [0] * workers, f"round {round_}: {codes}"
+        assert Store(folder).get_many("k", [f"key-{n}" for n in range(workers)]) == {
+            f"key-{n}": b"value" for n in range(workers)}
