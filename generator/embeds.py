@@ -419,7 +419,7 @@ def load_embeds(sources: Sequence[FeedSource], *, content_dir: Path, cache_dir: 
     cached = {s.id: cache.load(s.id, s.url) for s in sources
               if _is_remote(s.url) and s.id not in recent}
     answers: Mapping[str, Fetched | FetchError] = {}
-    asked = time.monotonic() if memo is None else memo.clock()
+    asked = memo.clock() if memo else 0.0  # when these answers were asked for
     if not offline and cached:
         jobs = [(s.id, s.url, c.validators if (c := cached[s.id]) else Validators())
                 for s in sources if s.id in cached]

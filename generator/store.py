@@ -97,8 +97,9 @@ class Store:
         if self._db is not None and self._pid == os.getpid():
             return self._db
         # A forked worker must not use its parent's connection; it opens its own.
-        damaged = locked = 0
+        damaged, locked = False, 0
         while True:
+            db = None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
@@ -107,6 +108,8 @@ class Store:
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute(_SCHEMA)
             except sqlite3.OperationalError as exc:  # locked, unreadable, disk full
+                if db is not None:
+                    db.close()
                 # Turning WAL on (or creating the table) while another process does gets
                 # "locked" at once, whatever the timeout: the first build's workers open
                 # the new file together. Try again a little later.
@@ -117,8 +120,10 @@ class Store:
                 self._give_up(exc)
                 return None
             except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+                if db is not None:
+                    db.close()
                 if not damaged and self.path.exists():
-                    damaged = 1
+                    damaged = True
                     log.warning("the build cache %s could not be read (%s); starting afresh",
                                 self.path, exc)
                     for suffix in ("", "-wal", "-shm"):
