@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import isal
 import PIL
@@ -76,6 +77,7 @@ _SPACES = re.compile(r"[ \t\n\r\f\v\u2028\u2029]+")
 _SIMPLE = re.compile("[\x20-\x7e\xa0-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20c0]*")
 
 Item = tuple[str, str]  # (grapheme cluster, face file name)
+Word = tuple[Image.Image, int, int]  # a word's picture, and its offset from the pen position
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +159,8 @@ class FontBook:
         # Headlines share most of their words, so a build measures and rasterises each word
         # once per size and process; both memos are capped to keep memory flat on big sites.
         self._lengths: dict[tuple[str, str, int, bool, str | None], float] = {}
-        self._words: dict[tuple[str, str, int, int], tuple[Image.Image, int, int]] = {}
+        self._words: dict[tuple[str, str, int, int], Word] = {}
+        self._masks: dict[tuple[str, str, int], Word] = {}
         self._chrome: dict[tuple[str, str, str], Backdrop] = {}
         self._chars: dict[str, frozenset[str]] = {}
 
@@ -195,28 +198,37 @@ class FontBook:
             self._lengths[key] = known
         return known
 
-    def mask(self, text: str, face: str, size: int) -> tuple[Image.Image, int, int]:
+    def mask(self, text: str, face: str, size: int) -> Word:
         """``text`` rasterised as a coverage mask, with its top-left corner's offset from the
-        pen position (left end of the baseline)."""
+        pen position (left end of the baseline): for words blended where a card is not
+        blank (see ``_draw_words``)."""
+        return self._memo(self._masks, (text, face, size), lambda: self._raster(text, face, size))
+
+    def word(self, text: str, face: str, size: int, ink: int) -> Word:
+        """``text`` as a palette image of the indices that pasting ``ink`` through its mask
+        onto index 0 gives, with the mask's offset: copied onto a blank part of a card, the
+        very pixels of that blend, at the cost of a copy."""
+        def inked() -> Word:
+            mask, left, top = self._raster(text, face, size)
+            return (Image.frombytes("P", mask.size, mask.point(_blend_table(ink)).tobytes()),
+                    left, top)
+        return self._memo(self._words, (text, face, size, ink), inked)
+
+    def _raster(self, text: str, face: str, size: int) -> Word:
         # The font's own mask of the word (what ImageDraw.text draws, without laying the
         # word out twice to find its box first).
         core, (left, top) = self.font(face, size).getmask2(text, "L", anchor="ls")
         return Image.Image()._new(core), left, top
 
-    def word(self, text: str, face: str, size: int, ink: int) -> tuple[Image.Image, int, int]:
-        """``text`` as a palette image of the indices that pasting ``ink`` through its mask
-        onto index 0 gives, with the mask's offset: copied onto a blank part of a card, the
-        very pixels of that blend, at the cost of a copy."""
-        key = (text, face, size, ink)
-        known = self._words.get(key)
-        if known is not None:
-            return known
-        mask, left, top = self.mask(text, face, size)
-        inked = Image.frombytes("P", mask.size, mask.point(_blend_table(ink)).tobytes())
-        if len(self._words) >= WORD_LIMIT:
-            self._words.clear()
-        self._words[key] = (inked, left, top)
-        return inked, left, top
+    @staticmethod
+    def _memo(memo: dict[Any, Word], key: tuple[object, ...], make: Callable[[], Word]) -> Word:
+        """``memo[key]``, made on first use; a memo that reaches WORD_LIMIT starts afresh."""
+        known = memo.get(key)
+        if known is None:
+            if len(memo) >= WORD_LIMIT:
+                memo.clear()
+            known = memo[key] = make()
+        return known
 
 
 def card_colors(color: str) -> CardColors:
@@ -419,28 +431,37 @@ def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, bas
     width = image.size[0]
     for word in run.text.split(" "):
         if word:
-            inked, left, top = fonts.word(word, run.face, block.size, ink)
-            x0, y0 = round(x) + left + dx, baseline + top
-            box = (x0, y0, x0 + inked.size[0], y0 + inked.size[1])
-            if _on_blank(box, width, blank, drawn):
-                image.im.paste(inked.im, box)
+            pen = (round(x) + dx, baseline)
+            if blank is None or drawn is None:  # what lies under the word is not known
+                box = _blend(image, fonts.mask(word, run.face, block.size), ink, pen)
             else:
-                mask = fonts.mask(word, run.face, block.size)[0]
-                image.paste(ink, (x0, y0), mask)
-            if drawn is not None:
+                inked, left, top = fonts.word(word, run.face, block.size, ink)
+                box = (pen[0] + left, pen[1] + top,
+                       pen[0] + left + inked.size[0], pen[1] + top + inked.size[1])
+                if _on_blank(box, width, blank, drawn):
+                    image.im.paste(inked.im, box)
+                else:
+                    _blend(image, fonts.mask(word, run.face, block.size), ink, pen)
                 drawn.append(box)
-            rows = (min(rows[0], y0), max(rows[1], box[3]))
+            rows = (min(rows[0], box[1]), max(rows[1], box[3]))
         x += fonts.length(word + " ", run.face, block.size, rtl=False, lang=block.lang)
     return rows
 
 
-def _on_blank(box: tuple[int, int, int, int], width: int,
-              blank: Callable[[int, int], bool] | None,
-              drawn: list[tuple[int, int, int, int]] | None) -> bool:
+def _blend(image: Image.Image, word: Word, ink: int, pen: tuple[int, int]
+           ) -> tuple[int, int, int, int]:
+    """Paste ``ink`` through the word's mask, its offset taken from ``pen``; the box."""
+    mask, left, top = word
+    x0, y0 = pen[0] + left, pen[1] + top
+    image.paste(ink, (x0, y0), mask)
+    return x0, y0, x0 + mask.size[0], y0 + mask.size[1]
+
+
+def _on_blank(box: tuple[int, int, int, int], width: int, blank: Callable[[int, int], bool],
+              drawn: list[tuple[int, int, int, int]]) -> bool:
     """Whether every pixel of ``box`` is still index 0: inside the image, on blank rows, and
     clear of every box drawn so far."""
-    if drawn is None or blank is None or box[0] < 0 or box[2] > width \
-            or not blank(box[1], box[3]):
+    if box[0] < 0 or box[2] > width or not blank(box[1], box[3]):
         return False
     return not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3]
                    for b in drawn)

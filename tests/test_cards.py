@@ -372,7 +372,7 @@ def test_words_copied_in_already_blended_are_the_pixels_of_blending_them(
                               Run("Overlap", LATIN, False, 30.0, 0.0)),
                              (Run("Below", LATIN, False, 0.0, 0.0),)), (130.0, 400.0),
                         False, "en", False)
-    both(card, overlapping)  # every word rasterised once (which asks for its mask)
+    both(card, overlapping)  # each word drawn once before: the counts below are of the second time
     blended.clear()
     quick, slow = both(card, overlapping)
     assert quick == slow
