@@ -236,7 +236,7 @@ def make_output(job: Job, env: jinja2.Environment, cards: CardCache) -> bytes:
         return render_page(env, job.template, dict(job.context)).encode("utf-8")
     if job.kind == "feed":
         assert job.feed is not None
-        return render_feed(env, job.feed)
+        return render_feed(env, job.template, job.feed)
     if job.kind == "copy":
         assert job.source is not None
         return job.source.read_bytes()

@@ -45,8 +45,8 @@ class FeedSpec:
     items: tuple[FeedItem, ...]
 
 
-def render_feed(env: jinja2.Environment, spec: FeedSpec) -> bytes:
-    """The feed document as UTF-8 bytes, by the theme's template for its format."""
+def render_feed(env: jinja2.Environment, template: str, spec: FeedSpec) -> bytes:
+    """The feed document as UTF-8 bytes, by ``template`` (its job's: ``TEMPLATES[spec.fmt]``,
+    the template its digest is salted with)."""
     updated = max((item.updated for item in spec.items), default=EPOCH)
-    template = env.get_template(TEMPLATES[spec.fmt])
-    return template.render(feed=spec, updated=updated).encode("utf-8")
+    return env.get_template(template).render(feed=spec, updated=updated).encode("utf-8")
