@@ -28,7 +28,7 @@ from .social import valid_hashtag
 from .source import YamlDoc, describe, read_front_matter, stat_signature
 from .store import load_pickle, save_pickle
 from .urls import slugify
-from .workers import in_background, map_slices
+from .workers import in_background, map_shared
 
 Kind = Literal["post", "page"]
 
@@ -445,7 +445,7 @@ def load_posts(cfg: SiteConfig, cache_file: Path | None = None,
             todo.append((path, rel, kind, signature))
             fresh[rel] = ("", "", (None, []))  # keeps the walk's order; filled in below
     for (_, rel, _, signature), (digest, result) in zip(
-            todo, map_slices(_read_slice(cfg, cached, then), todo, processes, minimum=200),
+            todo, map_shared(_read_slice(cfg, cached, then), todo, processes, minimum=200),
             strict=True):
         fresh[rel] = (signature, digest, result)
     posts: list[Post] = []

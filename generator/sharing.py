@@ -26,7 +26,7 @@ from .social import ShareLink, Tweet, compose_quote, compose_tweet, share_links,
 from .social import x_intent as intent_url
 from .store import load_pickle, save_pickle
 from .tweetcount import MAX_WEIGHTED_LENGTH
-from .workers import in_background, map_slices
+from .workers import in_background, map_shared
 
 log = logging.getLogger(__name__)
 SHARING_VERSION = "3"
@@ -193,7 +193,7 @@ def share_site(site: Site, cache_dir: Path | None, processes: int,
 
     if missing:
         tweetcount.prepare()  # before the workers are forked
-    fresh = map_slices(_compose(cfg, mastodon), missing, processes, minimum=100)
+    fresh = map_shared(_compose(cfg, mastodon), missing, processes, minimum=100)
     for request, share in zip(missing, fresh, strict=True):
         cached[keys[request.path]] = share
     if cache_file and missing:  # saved by a background process (see build.build)

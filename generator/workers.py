@@ -2,8 +2,10 @@
 
 The work is split into contiguous slices; each child process is forked with its slice
 already in memory (nothing is pickled on the way in), does it, and sends back its results.
-The parent does the first slice itself. Results come back in the original order, so the
-output is the same whatever the number of processes.
+The parent does the first slice itself. ``map_shared`` deals smaller chunks instead, each to
+whichever process is free next, for work whose pieces take unequal times. Results come back
+in the original order either way, so the output is the same whatever the number of
+processes.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _child(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], conn: Connection) -> None:
+def _child(work: Callable[[int], list[R]], k: int, conn: Connection) -> None:
     _die_with_parent()
     try:
-        conn.send(("ok", fn(items)))
+        conn.send(("ok", work(k)))
     except BuildError as exc:
         conn.send(("problems", exc.problems))
     except BaseException:  # everything must reach the parent, which raises it
@@ -54,26 +56,22 @@ def _child(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], conn: Conne
         conn.close()
 
 
-def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], processes: int,
-               minimum: int = 64) -> list[R]:
-    """``fn`` over ``items`` in up to ``processes`` processes; one when there is little work."""
-    processes = max(1, min(processes, len(items) // max(1, minimum)))
-    if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return fn(items)
-    size = -(-len(items) // processes)
-    slices = [items[i:i + size] for i in range(0, len(items), size)]
+def _spread(work: Callable[[int], list[R]], processes: int) -> list[list[R]]:
+    """``work(k)`` in process k, for k up to ``processes``: 0 is this one, the others are
+    forked. Each one's results, in the order of k; the first failure is raised once every
+    process is done."""
     ctx = multiprocessing.get_context("fork")
     children = []
-    for part in slices[1:]:
+    for k in range(1, processes):
         receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_child, args=(fn, part, send), daemon=True)
+        child = ctx.Process(target=_child, args=(work, k, send), daemon=True)
         child.start()
         send.close()
         children.append((child, receive))
-    results: list[R] = []
+    results: list[list[R]] = []
     failure: BaseException | None = None
     try:
-        results.extend(fn(slices[0]))
+        results.append(work(0))
     except BaseException as exc:  # collect the children before raising
         failure = exc
     for child, receive in children:
@@ -85,7 +83,7 @@ def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
         if failure is not None:
             continue
         if kind == "ok":
-            results.extend(payload)
+            results.append(payload)
         elif kind == "problems":
             failure = BuildError(payload)
         else:
@@ -93,6 +91,55 @@ def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
     if failure is not None:
         raise failure
     return results
+
+
+def _fork_helps(processes: int, items: Sequence[T], minimum: int) -> int:
+    """How many processes to use: one when there is little work, or no fork."""
+    processes = max(1, min(processes, len(items) // max(1, minimum)))
+    return 1 if "fork" not in multiprocessing.get_all_start_methods() else processes
+
+
+def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], processes: int,
+               minimum: int = 64) -> list[R]:
+    """``fn`` over ``items`` in up to ``processes`` processes, a contiguous slice each; one
+    when there is little work."""
+    processes = _fork_helps(processes, items, minimum)
+    if processes == 1:
+        return fn(items)
+    size = -(-len(items) // processes)
+    slices = [items[i:i + size] for i in range(0, len(items), size)]
+    return [r for part in _spread(lambda k: fn(slices[k]), len(slices)) for r in part]
+
+
+CHUNKS_PER_PROCESS = 8  # map_shared: enough for the processes to finish close together
+
+
+def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], processes: int,
+               minimum: int = 64) -> list[R]:
+    """``fn`` over ``items`` in up to ``processes`` processes, as ``map_slices``, but in
+    chunks taken in turn by whichever process is free: none waits long for the others when
+    a piece of work or a process is slower than the rest (a process whose core the machine
+    lends elsewhere for a while, say)."""
+    processes = _fork_helps(processes, items, minimum)
+    if processes == 1:
+        return fn(items)
+    size = -(-len(items) // (processes * CHUNKS_PER_PROCESS))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    taken = multiprocessing.get_context("fork").Value("l", 0)  # the next chunk to take
+
+    def work(_k: int) -> list[tuple[int, list[R]]]:
+        done: list[tuple[int, list[R]]] = []
+        while True:
+            with taken.get_lock():
+                n = taken.value
+                taken.value = n + 1
+            if n >= len(chunks):
+                return done
+            done.append((n, fn(chunks[n])))
+
+    parts = sorted((got for each in _spread(work, processes) for got in each),
+                   key=lambda got: got[0])
+    return [r for _, part in parts for r in part]
 
 
 _pending: list[int] = []  # background processes not yet waited for

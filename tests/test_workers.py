@@ -1,16 +1,18 @@
-"""Helper processes (``workers.alongside``): run beside the build, stopped when it is done."""
+"""Worker processes: ``map_slices`` and ``map_shared`` spread work and keep its order; helpers
+(``workers.alongside``) run beside the build and are stopped when it is done."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-from generator.workers import alongside
+from generator.errors import BuildError, Problem
+from generator.workers import alongside, map_shared, map_slices
 
 
 def _wait_for(path: Path, seconds: float = 10.0) -> str:
@@ -85,3 +87,52 @@ def test_a_helper_stops_when_the_build_is_killed(tmp_path: Path) -> None:
     while not _gone(helper) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _gone(helper)
+
+
+def _tagged(items: Sequence[int]) -> list[tuple[int, int]]:
+    """Each item with the process that did it; the items past 100 are slow."""
+    if any(item >= 100 for item in items):
+        time.sleep(0.05)
+    return [(item, os.getpid()) for item in items]
+
+
+@pytest.mark.parametrize("spread", [map_slices, map_shared])
+def test_work_spread_over_processes_comes_back_in_order(spread: Callable[..., list[tuple[int, int]]]
+                                                         ) -> None:
+    for processes in (1, 2, 3):
+        done = spread(_tagged, list(range(120)), processes, minimum=10)
+        assert [item for item, _ in done] == list(range(120))
+        assert len({pid for _, pid in done}) == processes
+    few = spread(_tagged, list(range(15)), 4, minimum=10)  # too little to fork for
+    assert {pid for _, pid in few} == {os.getpid()}
+
+
+def test_shared_work_goes_to_the_process_that_is_free() -> None:
+    """The slow chunks (items 100 on) do not all fall to one process, as the last slice of
+    map_slices would: the other takes its turn at them."""
+    done = map_shared(_tagged, list(range(120)), 2, minimum=10)
+    slow = {pid for item, pid in done if item >= 100}
+    assert len(slow) == 2
+    sliced = map_slices(_tagged, list(range(120)), 2, minimum=10)
+    assert len({pid for item, pid in sliced if item >= 100}) == 1
+
+
+def _fails_at(bad: int, error: BaseException) -> Callable[[Sequence[int]], list[int]]:
+    def run(items: Sequence[int]) -> list[int]:
+        if bad in items:
+            raise error
+        return list(items)
+    return run
+
+
+@pytest.mark.parametrize("spread", [map_slices, map_shared])
+@pytest.mark.parametrize("bad", [0, 119])  # in the first chunk (this process) or the last
+def test_a_failure_in_any_process_reaches_the_caller(spread: Callable[..., list[int]],
+                                                     bad: int) -> None:
+    problem = Problem(Path("content/posts/x.md"), 3, "'date' must look like 2024-05-01")
+    with pytest.raises(BuildError) as caught:
+        spread(_fails_at(bad, BuildError([problem])), list(range(120)), 2, minimum=10)
+    assert caught.value.problems == (problem,)
+    with pytest.raises((KeyError, RuntimeError)) as failed:  # a worker's comes as its trace
+        spread(_fails_at(bad, KeyError("x")), list(range(120)), 2, minimum=10)
+    assert failed.type is KeyError or "KeyError: 'x'" in str(failed.value)
