@@ -23,6 +23,7 @@ import jinja2.meta
 from . import __version__
 from .config import SiteConfig
 from .errors import BuildError, Problem
+from .source import TextError, read_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,7 +212,10 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
     sources: dict[str, str] = {}
     refs: dict[str, set[str] | None] = {}
     for name in names:
-        source, filename, _ = loader.get_source(env, name)
+        try:
+            source, filename, _ = loader.get_source(env, name)
+        except UnicodeDecodeError:
+            raise BuildError([_not_text(loader, name)]) from None
         sources[name] = source
         try:
             parsed = env.parse(source, name, filename)
@@ -238,6 +242,18 @@ def template_salts(env: jinja2.Environment) -> dict[str, str]:
             h.update(f"{dep}\0{sources.get(dep, '')}\0".encode())
         salts[name] = h.hexdigest()
     return salts
+
+
+def _not_text(loader: jinja2.BaseLoader, name: str) -> Problem:
+    """What is wrong with a template that is not UTF-8 text, said as for any writer's file."""
+    for folder in getattr(loader, "searchpath", ()):
+        path = Path(folder) / name
+        if path.is_file():
+            try:
+                read_text(path)
+            except TextError as exc:
+                return Problem(path, exc.line, str(exc))
+    return Problem(None, None, f"the template {name} is not UTF-8 text; save it as UTF-8")
 
 
 def input_stamp(parts: Sequence[object], roots: Sequence[Path]) -> str:

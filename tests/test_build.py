@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from generator.build import BuildOptions, build
-from generator.errors import BuildError
+from generator.errors import BuildError, Problem
 from generator.output import MARKER
 from tests.support.crawl import crawl
 from tests.support.httpserver import serve_directory
@@ -200,17 +200,31 @@ def test_interrupted_build_leaves_output_intact(golden_out: Path, tmp_path: Path
     assert (out / "posts/bulk-0001/index.html").is_file()
 
 
-def test_a_template_mistake_names_its_file_and_line(tmp_path: Path) -> None:
+def _problem_with_tag_template(tmp_path: Path, text: bytes) -> tuple[Problem, Path]:
+    """The first problem a build reports when its theme's tag.html holds ``text``; the
+    template's path."""
     shutil.copytree(GOLDEN / "content", tmp_path / "content")
     theme = tmp_path / "themes" / "mine" / "templates"
     theme.mkdir(parents=True)
-    (theme / "tag.html").write_text('{% extends "base.html" %}\n{% block content %}\n'
-                                    "{{ nothing.here }}\n{% endblock %}\n")
+    (theme / "tag.html").write_bytes(text)
     config = tmp_path / "content" / "site.yaml"
     config.write_text(config.read_text() + "theme: mine\n")
     with pytest.raises(BuildError) as caught:
         build(BuildOptions(content_dir=tmp_path / "content", output_dir=tmp_path / "out",
                            offline=True, cache=False, processes=1), now=NOW)
-    problem = caught.value.problems[0]
-    assert problem.path == theme / "tag.html" and problem.line == 3
+    return caught.value.problems[0], theme / "tag.html"
+
+
+def test_a_template_that_is_not_utf8_names_its_file_and_line(tmp_path: Path) -> None:
+    problem, template = _problem_with_tag_template(
+        tmp_path, b'{% extends "base.html" %}\n\xff caf\xe9\n')
+    assert (problem.path, problem.line) == (template, 2)
+    assert "not UTF-8 text" in problem.message and "save the file as UTF-8" in problem.message
+
+
+def test_a_template_mistake_names_its_file_and_line(tmp_path: Path) -> None:
+    problem, template = _problem_with_tag_template(
+        tmp_path, b'{% extends "base.html" %}\n{% block content %}\n'
+                  b"{{ nothing.here }}\n{% endblock %}\n")
+    assert problem.path == template and problem.line == 3
     assert "'nothing' is undefined" in problem.message
