@@ -435,11 +435,10 @@ def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, bas
             if blank is None or drawn is None:  # what lies under the word is not known
                 box = _blend(image, fonts.mask(word, run.face, block.size), ink, pen)
             else:
-                inked, left, top = fonts.word(word, run.face, block.size, ink)
-                box = (pen[0] + left, pen[1] + top,
-                       pen[0] + left + inked.size[0], pen[1] + top + inked.size[1])
+                inked = fonts.word(word, run.face, block.size, ink)
+                box = _box(inked, pen)
                 if _on_blank(box, width, blank, drawn):
-                    image.im.paste(inked.im, box)
+                    image.im.paste(inked[0].im, box)
                 else:
                     _blend(image, fonts.mask(word, run.face, block.size), ink, pen)
                 drawn.append(box)
@@ -451,10 +450,16 @@ def _draw_words(image: Image.Image, run: Run, fonts: FontBook, block: Block, bas
 def _blend(image: Image.Image, word: Word, ink: int, pen: tuple[int, int]
            ) -> tuple[int, int, int, int]:
     """Paste ``ink`` through the word's mask, its offset taken from ``pen``; the box."""
-    mask, left, top = word
+    box = _box(word, pen)
+    image.paste(ink, box[:2], word[0])
+    return box
+
+
+def _box(word: Word, pen: tuple[int, int]) -> tuple[int, int, int, int]:
+    """Where the word's picture lies on the card with the pen at ``pen``: (x0, y0, x1, y1)."""
+    picture, left, top = word
     x0, y0 = pen[0] + left, pen[1] + top
-    image.paste(ink, (x0, y0), mask)
-    return x0, y0, x0 + mask.size[0], y0 + mask.size[1]
+    return x0, y0, x0 + picture.size[0], y0 + picture.size[1]
 
 
 def _on_blank(box: tuple[int, int, int, int], width: int, blank: Callable[[int, int], bool],

@@ -381,7 +381,6 @@ def test_words_copied_in_already_blended_are_the_pixels_of_blending_them(
     assert blended == ["Overlap", "here", "Overlap", "Overlap", "here", "Overlap", "Below"]
 
 
-
 def test_a_latin_card_reads_the_latin_faces_alone() -> None:
     """Character maps are read on first need: the CJK face's alone is ~8 ms a process."""
     fonts = FontBook()

@@ -144,4 +144,3 @@ def test_the_converter_is_made_without_searching_installed_packages(tmp_path: Pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).parent.parent)
     assert done.stdout.split() == ["True", "True", "True", "False"]
-
