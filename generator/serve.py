@@ -560,6 +560,25 @@ class _PreviewServer(Server):  # type: ignore[misc]
         """Leave logging to the command's settings (livereload would log every reload)."""
 
 
+def _stop_on_ctrl_c(loop: asyncio.AbstractEventLoop, watching: asyncio.Task[None]) -> None:
+    """Ctrl-C stops the watcher, then the loop, between two of its steps. Raised as
+    KeyboardInterrupt it could land inside the loop's own bookkeeping (a task's next step
+    taken off the queue and never run), and the clean-up would then wait forever for that
+    task. A second Ctrl-C stops the loop at once. This holds even for a preview started
+    with SIGINT ignored (as a shell starts background jobs)."""
+    def interrupted() -> None:
+        if watching.done() or watching.cancelling():
+            loop.stop()
+            return
+        watching.add_done_callback(lambda _task: loop.stop())
+        watching.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (NotImplementedError, RuntimeError):  # no signal handlers on this loop (Windows)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run(options: BuildOptions, *, host: str, port: int, say: Say) -> int:
     """Serve ``options.output_dir`` at ``host:port`` and rebuild on every save until Ctrl-C."""
     try:  # never serve a folder the build would refuse to replace (``--output .``, say)
@@ -568,14 +587,12 @@ def run(options: BuildOptions, *, host: str, port: int, say: Say) -> int:
         for problem in exc.problems:
             say(problem.format(Path.cwd()))
         return 1
-    if threading.current_thread() is threading.main_thread():
-        # "Press Ctrl-C to stop" holds even for a preview started with SIGINT ignored (as a
-        # shell starts background jobs): Python then never raises KeyboardInterrupt.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     session = _Session(options, say, Path.cwd())
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)  # livereload runs tornado's IOLoop on the current loop
     watching = loop.create_task(session.watch())
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_ctrl_c(loop, watching)
     shown_host = f"[{host}]" if ":" in host else host
     # Said once the loop runs, that is once the port is ours.
     loop.call_soon(say, f"Previewing {_shown(options.content_dir.resolve(), session.root)}/ at "
