@@ -22,8 +22,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import isal
 import PIL
+import zlib_ng
 from PIL import Image, ImageColor, ImageDraw, ImageFont, features
 
 from .colors import AA_TEXT, contrast, readable_on
@@ -290,7 +290,7 @@ def _chrome(spec: CardSpec, fonts: FontBook) -> Backdrop:
 def _renderer_identity() -> str:
     """The renderer, fonts and libraries that draw and pack cards (read once per process)."""
     parts = (RENDERER_VERSION, PIL.__version__, features.version("freetype2"),
-             features.check("raqm"), isal.__version__,
+             features.check("raqm"), zlib_ng.__version__,
              *(_font_identity(FONT_DIR / f) for f in LINE_HEIGHT))
     return "".join(f"\0{part}" for part in parts)
 

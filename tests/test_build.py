@@ -66,7 +66,7 @@ def test_golden_output(golden_out: Path) -> None:
 
 def _pixels(png: bytes) -> tuple[str, tuple[int, int], bytes, list[int] | None]:
     """A card as what it shows: how its deflate stream is packed may vary with the CPU
-    (ISA-L's code for CPUs without SSE4.2 packs differently), what it shows may not."""
+    (zlib-ng picks its code for the CPU it runs on), what it shows may not."""
     with Image.open(io.BytesIO(png)) as image:
         return image.mode, image.size, image.tobytes(), image.getpalette()
 
