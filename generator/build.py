@@ -56,13 +56,14 @@ from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
-from .workers import alongside, cpu_count, map_slices, wait_for_background
+from .workers import alongside, cpu_count, map_shared, map_slices, wait_for_background
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 DIGESTS_PER_PROCESS = 1000  # fewer jobs are digested in one process (forking costs more)
 AHEAD_MINIMUM = 200  # posts from which a first build has a helper draw the cards ahead
 WRITES_PER_PROCESS = 150  # fewer files are made in one process
+WRITE_CHUNKS = 24  # per process: ~50 files each at 1000 posts, taken by whichever is free
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,8 +258,9 @@ def _write_slice(env: jinja2.Environment, tmp: Path, card_folders: Sequence[Path
     """Make and write each job; with ``digest``, return the jobs' digests, else None each.
     ``new``: ``tmp`` was empty (see ``put``). ``ahead``: cards drawn there already are
     moved into ``tmp``, not drawn."""
+    cards = CardCache(card_folders)  # one per process: its fonts load once
+
     def run(jobs: Sequence[Job]) -> list[str | None]:
-        cards = CardCache(card_folders)
         digests: list[str | None] = []
         for job in jobs:
             target = tmp / output_file(job.path)
@@ -591,21 +593,22 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     and its digest (worked out in the processes too). ``new``: ``work`` is a new, empty
     tree, and there is no output/ to find cards in. ``ahead``: the folder a helper is
     drawing cards into, in the order of their paths."""
-    # Cards are the slowest jobs: deal them out evenly among the processes. With a helper
-    # drawing them, each process comes to its cards last, from the other end of the
-    # helper's order: by then most are drawn, and the two meet at a card or two.
+    # The processes take the jobs in small chunks, in this order, each chunk by whichever is
+    # free (a fixed share each left one waiting for the other when the host slowed it).
+    # Cards are the slowest jobs: first, so that the last chunks are short ones. With a
+    # helper drawing them, they come last instead, from the other end of the helper's
+    # order: by then most are drawn, and the two meet at a card or two.
     if ahead is None:
         todo.sort(key=lambda job: job.kind != "card")
     else:
         todo = [job for job in todo if job.kind != "card"] + sorted(
             (job for job in todo if job.kind == "card"), key=lambda job: job.path, reverse=True)
-    todo = [job for k in range(processes) for job in todo[k::processes]]
     # Cards are named by their content hash: one already in output/ or in the tree being
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
         else []
     if processes > 1 and len(todo) >= 2 * WRITES_PER_PROCESS:
         compile_templates(env)  # once, before the workers are forked
-    digests = map_slices(_write_slice(env, work, folders, digest, new, ahead), todo, processes,
-                         minimum=WRITES_PER_PROCESS)
+    digests = map_shared(_write_slice(env, work, folders, digest, new, ahead), todo, processes,
+                         minimum=WRITES_PER_PROCESS, chunks=WRITE_CHUNKS)
     return [(job, d) for job, d in zip(todo, digests, strict=True) if d is not None]

@@ -116,7 +116,7 @@ CHUNKS_PER_PROCESS = 8  # map_shared: enough for the processes to finish close t
 
 
 def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], processes: int,
-               minimum: int = 64) -> list[R]:
+               minimum: int = 64, chunks: int = CHUNKS_PER_PROCESS) -> list[R]:
     """``fn`` over ``items`` in up to ``processes`` processes, as ``map_slices``, but in
     chunks taken in turn by whichever process is free: none waits long for the others when
     a piece of work or a process is slower than the rest (a process whose core the machine
@@ -124,8 +124,8 @@ def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
     processes = _processes_for(processes, items, minimum)
     if processes == 1:
         return fn(items)
-    size = -(-len(items) // (processes * CHUNKS_PER_PROCESS))
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    size = -(-len(items) // (processes * chunks))
+    pieces = [items[i:i + size] for i in range(0, len(items), size)]
     taken = multiprocessing.get_context("fork").Value("l", 0)  # the next chunk to take
 
     def work(_k: int) -> list[tuple[int, list[R]]]:
@@ -134,9 +134,9 @@ def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
             with taken.get_lock():
                 n = taken.value
                 taken.value = n + 1
-            if n >= len(chunks):
+            if n >= len(pieces):
                 return done
-            done.append((n, fn(chunks[n])))
+            done.append((n, fn(pieces[n])))
 
     parts = sorted((got for each in _spread(work, processes) for got in each),
                    key=lambda got: got[0])

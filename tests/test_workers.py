@@ -117,6 +117,18 @@ def test_shared_work_goes_to_the_process_that_is_free() -> None:
     assert len({pid for item, pid in sliced if item >= 100}) == 1
 
 
+def _with_chunk(items: Sequence[int]) -> list[tuple[int, int]]:
+    """Each item with the first item of the chunk it came in."""
+    return [(item, items[0]) for item in items]
+
+
+@pytest.mark.parametrize("chunks", [1, 8, 24])
+def test_shared_work_comes_in_as_many_chunks_as_asked(chunks: int) -> None:
+    done = map_shared(_with_chunk, list(range(960)), 2, minimum=10, chunks=chunks)
+    assert [item for item, _ in done] == list(range(960))
+    assert len({start for _, start in done}) == 2 * chunks
+
+
 def _fails_at(bad: int, error: BaseException) -> Callable[[Sequence[int]], list[int]]:
     def run(items: Sequence[int]) -> list[int]:
         if bad in items:
