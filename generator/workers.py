@@ -120,7 +120,7 @@ def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
     """``fn`` over ``items`` in up to ``processes`` processes, as ``map_slices``, but in
     chunks taken in turn by whichever process is free: none waits long for the others when
     a piece of work or a process is slower than the rest (a process whose core the machine
-    lends elsewhere for a while, say)."""
+    lends elsewhere for a while, say). ``chunks``: how many chunks for each process."""
     processes = _processes_for(processes, items, minimum)
     if processes == 1:
         return fn(items)
