@@ -1,11 +1,11 @@
 """Spreading work over every core with forked processes.
 
-The work is split into contiguous slices; each child process is forked with its slice
-already in memory (nothing is pickled on the way in), does it, and sends back its results.
-The parent does the first slice itself. ``map_shared`` deals smaller chunks instead, each to
-whichever process is free next, for work whose pieces take unequal times. Results come back
-in the original order either way, so the output is the same whatever the number of
-processes.
+Each child process is forked with the work already in memory (nothing is pickled on the
+way in), does its part, and sends back its results; the parent does a part itself.
+``map_shared`` (parsing, share texts, the files) deals small chunks, each to whichever
+process is free next, so none waits long for a slower one; ``map_slices`` (bodies left to
+render, digests) gives each process one contiguous slice. Results come back in the original
+order either way, so the output is the same whatever the number of processes.
 """
 
 from __future__ import annotations
