@@ -56,7 +56,14 @@ from .sharing import problems as sharing_problems
 from .site import Site, SiteMemo, build_site, published, refresh_site, remember_site
 from .source import stat_signature
 from .urls import output_file
-from .workers import alongside, cpu_count, map_shared, map_slices, wait_for_background
+from .workers import (
+    alongside,
+    cpu_count,
+    map_shared,
+    map_slices,
+    processes_for,
+    wait_for_background,
+)
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -607,7 +614,7 @@ def _write(options: BuildOptions, env: jinja2.Environment, work: Path, todo: lis
     # updated is copied instead of drawn again (without the cache, always drawn).
     folders = [options.output_dir / "cards", work / "cards"] if options.cache and not new \
         else []
-    if processes > 1 and len(todo) >= 2 * WRITES_PER_PROCESS:
+    if processes_for(processes, todo, WRITES_PER_PROCESS) > 1:
         compile_templates(env)  # once, before the workers are forked
     digests = map_shared(_write_slice(env, work, folders, digest, new, ahead), todo, processes,
                          minimum=WRITES_PER_PROCESS, chunks=WRITE_CHUNKS)

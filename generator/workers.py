@@ -93,9 +93,10 @@ def _spread(work: Callable[[int], list[R]], processes: int) -> list[list[R]]:
     return results
 
 
-def _processes_for(processes: int, items: Sequence[T], minimum: int) -> int:
-    """How many processes to spread ``items`` over: one when there is little work, or no
-    fork."""
+def processes_for(processes: int, items: Sequence[T], minimum: int) -> int:
+    """How many processes ``map_slices`` and ``map_shared`` spread ``items`` over: one when
+    there is little work, or no fork (a caller readies what the workers share only when they
+    will be forked)."""
     processes = max(1, min(processes, len(items) // max(1, minimum)))
     return 1 if "fork" not in multiprocessing.get_all_start_methods() else processes
 
@@ -104,7 +105,7 @@ def map_slices(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
                minimum: int = 64) -> list[R]:
     """``fn`` over ``items`` in up to ``processes`` processes, a contiguous slice each; one
     when there is little work."""
-    processes = _processes_for(processes, items, minimum)
+    processes = processes_for(processes, items, minimum)
     if processes == 1:
         return fn(items)
     size = -(-len(items) // processes)
@@ -121,7 +122,7 @@ def map_shared(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], process
     chunks taken in turn by whichever process is free: none waits long for the others when
     a piece of work or a process is slower than the rest (a process whose core the machine
     lends elsewhere for a while, say). ``chunks``: how many chunks for each process."""
-    processes = _processes_for(processes, items, minimum)
+    processes = processes_for(processes, items, minimum)
     if processes == 1:
         return fn(items)
     size = -(-len(items) // (processes * chunks))
